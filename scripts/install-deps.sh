@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that vmscan's build, tests, demo and benchmarks need.
+# Idempotent and non-interactive; runs as root (or through sudo when it is available).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git clang-format
+  # libraries
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libclamav-dev liblmdb-dev lmdb-utils libgmime-3.0-dev libmilter-dev libzstd-dev
+  libyaml-cpp-dev libssl-dev
+  # tests
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clamav-testfiles libpython3.11-testsuite python3 zip unzip
+  # real peers for integration tests and benchmarks
+  clamav clamav-daemon clamdscan
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
