@@ -1,0 +1,508 @@
+#include "host_server/backup/lmdb_backup_store.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "host_server/backup/backup_id.h"
+#include "host_server/backup/dir_claim.h"
+#include "host_server/backup/zstd_codec.h"
+
+namespace vmscan {
+namespace {
+
+// Records removed per write transaction by Purge and retention, so that a big sweep neither
+// hits LMDB's per-transaction page limit nor holds the single writer slot for long.
+constexpr size_t kSweepBatch = 1024;
+constexpr uint32_t kDefaultListLimit = 1000;
+// More retries than any doubling from one page up to max_map_bytes needs.
+constexpr int kMaxWriteAttempts = 64;
+
+absl::Status NoRecord(absl::string_view id) {
+  return absl::NotFoundError(absl::StrCat("no backup record ", id));
+}
+
+// Prefixes `status` with the record it concerns, keeping its code.
+absl::Status ForRecord(absl::string_view id, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat("backup record ", id, ": ", status.message()));
+}
+
+// The metadata stored under `key`, checked to belong to that key.
+absl::StatusOr<v1::BackupRecord> DecodeRecord(absl::string_view key, absl::string_view value) {
+  VMSCAN_ASSIGN_OR_RETURN(v1::BackupRecord record, DecodeMetadata(value));
+  if (record.id() != key) {
+    return absl::DataLossError(absl::StrCat("metadata belongs to \"", record.id(), "\""));
+  }
+  return record;
+}
+
+bool ContainsIgnoringAsciiCase(absl::string_view text, absl::string_view needle) {
+  return absl::StrContains(absl::AsciiStrToLower(text), absl::AsciiStrToLower(needle));
+}
+
+bool Matches(const v1::BackupRecord& record, const v1::BackupFilter& filter) {
+  if (!filter.vm_id().empty() && record.vm().id() != filter.vm_id()) return false;
+  if (filter.action() != v1::ACTION_UNSPECIFIED && record.action() != filter.action()) {
+    return false;
+  }
+  if (!filter.threat().empty()) {
+    return std::any_of(record.threats().begin(), record.threats().end(), [&](const v1::Threat& t) {
+      return ContainsIgnoringAsciiCase(t.name(), filter.threat());
+    });
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LmdbBackupStore>> LmdbBackupStore::Open(
+    const LmdbBackupOptions& options) {
+  if (options.dir.empty()) return absl::InvalidArgumentError("backup store: no directory");
+  if (options.initial_map_bytes == 0 || options.max_map_bytes < options.initial_map_bytes) {
+    return absl::InvalidArgumentError("backup store: want 0 < initial_map_bytes <= max_map_bytes");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) {
+    return absl::Status(absl::ErrnoToStatusCode(ec.value()),
+                        absl::StrCat("backup store: create ", options.dir, ": ", ec.message()));
+  }
+  // Backups are mail; only the server's user may read them.
+  std::filesystem::permissions(options.dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  if (ec) {
+    return absl::Status(absl::ErrnoToStatusCode(ec.value()),
+                        absl::StrCat("backup store: chmod ", options.dir, ": ", ec.message()));
+  }
+  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<DirClaim> claim, DirClaim::Make(options.dir));
+
+  MDB_env* raw_env = nullptr;
+  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_create(&raw_env), "backup store: create env"));
+  MdbEnvPtr env(raw_env);
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t initial = (options.initial_map_bytes + page - 1) / page * page;
+  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_mapsize(env.get(), initial), "set map size"));
+  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_maxdbs(env.get(), 3), "set max dbs"));
+  // MDB_NOTLS ties reader slots to transactions instead of threads, so that a server with many
+  // threads does not exhaust LMDB's 126 reader slots. It does not weaken durability.
+  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_open(env.get(), options.dir.c_str(), MDB_NOTLS, 0600),
+                                    absl::StrCat("backup store: open ", options.dir)));
+  int stale = 0;
+  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_reader_check(env.get(), &stale), "reader check"));
+  if (stale > 0) {
+    VMSCAN_LOG(WARNING) << "backup store " << options.dir << ": cleared " << stale
+                        << " reader slot(s) left by dead processes";
+  }
+  std::unique_ptr<LmdbBackupStore> store(
+      new LmdbBackupStore(options, std::move(claim), std::move(env)));
+  VMSCAN_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+LmdbBackupStore::LmdbBackupStore(const LmdbBackupOptions& options, std::unique_ptr<DirClaim> claim,
+                                 MdbEnvPtr env)
+    : options_(options), claim_(std::move(claim)), env_(std::move(env)) {}
+
+LmdbBackupStore::~LmdbBackupStore() = default;
+
+absl::Status LmdbBackupStore::OpenDatabases(MdbTxn& txn) {
+  VMSCAN_RETURN_IF_ERROR(
+      LmdbStatus(mdb_dbi_open(txn.get(), kMetaDbName, MDB_CREATE, &meta_dbi_), "open meta db"));
+  VMSCAN_RETURN_IF_ERROR(LmdbStatus(
+      mdb_dbi_open(txn.get(), kContentDbName, MDB_CREATE, &content_dbi_), "open content db"));
+  return LmdbStatus(mdb_dbi_open(txn.get(), kInfoDbName, MDB_CREATE, &info_dbi_), "open info db");
+}
+
+absl::Status LmdbBackupStore::Init() {
+  bool recounted = false;
+  BackupTotals totals;
+  VMSCAN_RETURN_IF_ERROR(RunWrite([&](MdbTxn& txn) -> absl::Status {
+    VMSCAN_RETURN_IF_ERROR(OpenDatabases(txn));
+    absl::StatusOr<BackupTotals> stored = ReadTotals(txn);
+    if (stored.ok()) {
+      totals = *stored;
+      return absl::OkStatus();
+    }
+    // A new store, or one whose totals were lost: count them once.
+    VMSCAN_ASSIGN_OR_RETURN(totals, ComputeTotals(txn));
+    recounted = totals.records > 0;
+    return txn.Put(info_dbi_, kTotalsKey, EncodeTotals(totals));
+  }));
+  if (recounted) {
+    VMSCAN_LOG(WARNING) << "backup store " << options_.dir << ": totals were missing, recounted";
+  }
+  VMSCAN_LOG(INFO) << "backup store " << options_.dir << ": " << totals.records << " records, "
+                   << totals.stored_bytes << " bytes stored, map " << MapBytes() << " bytes";
+  return absl::OkStatus();
+}
+
+int64_t LmdbBackupStore::NowMicros() const {
+  return absl::ToUnixMicros(options_.clock ? options_.clock() : absl::Now());
+}
+
+uint32_t LmdbBackupStore::NextSuffix() {
+  absl::MutexLock lock(&rng_mu_);
+  return absl::Uniform<uint32_t>(rng_);
+}
+
+uint64_t LmdbBackupStore::MapBytes() const {
+  MDB_envinfo info;
+  mdb_env_info(env_.get(), &info);
+  return info.me_mapsize;
+}
+
+absl::Status LmdbBackupStore::RunWrite(absl::FunctionRef<absl::Status(MdbTxn&)> body) {
+  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
+    uint64_t seen_map_bytes = 0;
+    absl::Status status;
+    {
+      absl::ReaderMutexLock lock(&map_mu_);
+      seen_map_bytes = MapBytes();
+      status = [&]() -> absl::Status {
+        VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_.get(), 0));
+        VMSCAN_RETURN_IF_ERROR(body(txn));
+        return txn.Commit();
+      }();
+    }
+    std::optional<int> rc = LmdbErrorCode(status);
+    if (rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED) {
+      VMSCAN_RETURN_IF_ERROR(GrowMap(seen_map_bytes, /*adopt=*/rc == MDB_MAP_RESIZED));
+      continue;
+    }
+    return status;
+  }
+  return absl::ResourceExhaustedError("backup store: map still full after repeated growth");
+}
+
+absl::Status LmdbBackupStore::RunRead(absl::FunctionRef<absl::Status(const MdbTxn&)> body) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    uint64_t seen_map_bytes = 0;
+    absl::Status status;
+    {
+      absl::ReaderMutexLock lock(&map_mu_);
+      seen_map_bytes = MapBytes();
+      status = [&]() -> absl::Status {
+        VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_.get(), MDB_RDONLY));
+        return body(txn);
+      }();
+    }
+    if (LmdbErrorCode(status) != MDB_MAP_RESIZED) return status;
+    VMSCAN_RETURN_IF_ERROR(GrowMap(seen_map_bytes, /*adopt=*/true));
+  }
+  return absl::UnavailableError("backup store: map keeps being resized by another process");
+}
+
+absl::Status LmdbBackupStore::GrowMap(uint64_t seen_map_bytes, bool adopt) {
+  absl::WriterMutexLock lock(&map_mu_);  // no transaction of this process is open now.
+  if (adopt) return LmdbStatus(mdb_env_set_mapsize(env_.get(), 0), "adopt map size");
+  const uint64_t current = MapBytes();
+  if (current > seen_map_bytes) return absl::OkStatus();  // another writer grew it meanwhile.
+  if (current >= options_.max_map_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "backup store ", options_.dir, " is full: map reached max_map_bytes = ", current));
+  }
+  const uint64_t grown = std::min(current * 2, options_.max_map_bytes);
+  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_mapsize(env_.get(), grown), "grow map"));
+  VMSCAN_LOG(INFO) << "backup store " << options_.dir << ": map grown from " << current << " to "
+                   << MapBytes() << " bytes";
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BackupTotals> LmdbBackupStore::ReadTotals(const MdbTxn& txn) const {
+  VMSCAN_ASSIGN_OR_RETURN(absl::string_view value, txn.Get(info_dbi_, kTotalsKey));
+  return DecodeTotals(value);
+}
+
+absl::StatusOr<BackupTotals> LmdbBackupStore::ComputeTotals(const MdbTxn& txn) const {
+  BackupTotals totals;
+  VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, content_dbi_));
+  VMSCAN_ASSIGN_OR_RETURN(bool found, cursor.Move(MDB_FIRST));
+  while (found) {
+    ++totals.records;
+    totals.stored_bytes += cursor.value().size();
+    absl::StatusOr<absl::string_view> meta = txn.Get(meta_dbi_, cursor.key());
+    absl::StatusOr<v1::BackupRecord> record =
+        meta.ok() ? DecodeRecord(cursor.key(), *meta) : meta.status();
+    totals.original_bytes += record.ok() ? record->size() : 0;
+    VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_NEXT));
+  }
+  return totals;
+}
+
+absl::Status LmdbBackupStore::RemoveRecord(MdbTxn& txn, absl::string_view id,
+                                           BackupTotals& totals) {
+  uint64_t original = 0;
+  uint64_t stored = 0;
+  bool any = false;
+  if (absl::StatusOr<absl::string_view> meta = txn.Get(meta_dbi_, id); meta.ok()) {
+    any = true;
+    absl::StatusOr<v1::BackupRecord> record = DecodeRecord(id, *meta);
+    if (record.ok()) original = record->size();
+    VMSCAN_RETURN_IF_ERROR(txn.Del(meta_dbi_, id));
+  } else if (!absl::IsNotFound(meta.status())) {
+    return meta.status();
+  }
+  if (absl::StatusOr<absl::string_view> content = txn.Get(content_dbi_, id); content.ok()) {
+    any = true;
+    stored = content->size();
+    if (original == 0) {  // metadata damaged or gone: the frame header still knows the size.
+      original = ZstdFrameContentSize(UnmaskContent(content->substr(0, 32))).value_or(0);
+    }
+    VMSCAN_RETURN_IF_ERROR(txn.Del(content_dbi_, id));
+  } else if (!absl::IsNotFound(content.status())) {
+    return content.status();
+  }
+  if (!any) return NoRecord(id);
+  totals.records -= std::min<uint64_t>(totals.records, 1);
+  totals.original_bytes -= std::min(totals.original_bytes, original);
+  totals.stored_bytes -= std::min(totals.stored_bytes, stored);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LmdbBackupStore::Put(v1::BackupRecord meta,
+                                                 absl::string_view original) {
+  meta.clear_damage();
+  meta.set_size(original.size());
+  meta.set_sha256(Sha256Hex(original));
+  VMSCAN_ASSIGN_OR_RETURN(std::string stored, ZstdCompress(original, options_.compression_level));
+  MaskContent(stored);
+  meta.set_stored_size(stored.size());
+
+  std::string id;
+  VMSCAN_RETURN_IF_ERROR(RunWrite([&](MdbTxn& txn) -> absl::Status {
+    // The id is chosen inside the write transaction, which LMDB serializes, so ids are strictly
+    // increasing in commit order even when the clock repeats a value or steps back.
+    int64_t micros = std::max<int64_t>(NowMicros(), 0);
+    {
+      VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, meta_dbi_));
+      VMSCAN_ASSIGN_OR_RETURN(bool found, cursor.Move(MDB_LAST));
+      if (found) {
+        absl::StatusOr<int64_t> newest = ParseBackupId(cursor.key());
+        if (newest.ok()) micros = std::max(micros, *newest + 1);
+      }
+    }
+    id = FormatBackupId(micros, NextSuffix());
+    meta.set_id(id);
+    meta.set_created_unix_micros(micros);
+    VMSCAN_ASSIGN_OR_RETURN(BackupTotals totals, ReadTotals(txn));
+    VMSCAN_RETURN_IF_ERROR(txn.Put(meta_dbi_, id, EncodeMetadata(meta), MDB_NOOVERWRITE));
+    VMSCAN_RETURN_IF_ERROR(txn.Put(content_dbi_, id, stored, MDB_NOOVERWRITE));
+    totals.records += 1;
+    totals.original_bytes += original.size();
+    totals.stored_bytes += stored.size();
+    return txn.Put(info_dbi_, kTotalsKey, EncodeTotals(totals));
+  }));
+
+  // The record is durable now; a retention failure must not make the caller think otherwise.
+  if (absl::StatusOr<uint64_t> removed = RetentionPass(id); !removed.ok()) {
+    VMSCAN_LOG(WARNING) << "backup store " << options_.dir
+                        << ": retention after put failed: " << removed.status();
+  }
+  return id;
+}
+
+absl::StatusOr<v1::BackupRecord> LmdbBackupStore::Get(absl::string_view id) {
+  VMSCAN_RETURN_IF_ERROR(ParseBackupId(id).status());
+  v1::BackupRecord record;
+  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+    absl::StatusOr<absl::string_view> value = txn.Get(meta_dbi_, id);
+    if (absl::IsNotFound(value.status())) return NoRecord(id);
+    VMSCAN_RETURN_IF_ERROR(value.status());
+    absl::StatusOr<v1::BackupRecord> decoded = DecodeRecord(id, *value);
+    if (!decoded.ok()) return ForRecord(id, decoded.status());
+    record = *std::move(decoded);
+    return absl::OkStatus();
+  }));
+  return record;
+}
+
+absl::StatusOr<std::string> LmdbBackupStore::GetOriginal(absl::string_view id) {
+  VMSCAN_ASSIGN_OR_RETURN(v1::BackupRecord record, Get(id));
+  std::string frame;
+  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+    absl::StatusOr<absl::string_view> value = txn.Get(content_dbi_, id);
+    if (absl::IsNotFound(value.status())) {
+      return absl::DataLossError(absl::StrCat("backup record ", id, ": original is missing"));
+    }
+    VMSCAN_RETURN_IF_ERROR(value.status());
+    frame = UnmaskContent(*value);  // copy out, so decompression runs outside the transaction.
+    return absl::OkStatus();
+  }));
+  absl::StatusOr<std::string> original = ZstdDecompress(frame, record.size());
+  if (!original.ok()) {
+    if (absl::IsResourceExhausted(original.status())) return original.status();
+    return absl::DataLossError(absl::StrCat(
+        "backup record ", id, ": stored original is damaged: ", original.status().message()));
+  }
+  std::string sha256 = Sha256Hex(*original);
+  if (sha256 != record.sha256()) {
+    return absl::DataLossError(absl::StrCat("backup record ", id, ": original has SHA-256 ", sha256,
+                                            ", recorded ", record.sha256()));
+  }
+  return original;
+}
+
+absl::StatusOr<std::vector<v1::BackupRecord>> LmdbBackupStore::List(
+    const v1::BackupFilter& filter) {
+  const size_t limit = filter.limit() == 0 ? kDefaultListLimit : filter.limit();
+  // A damaged record belongs to no known VM and has no known threats or action.
+  const bool show_damaged = filter.vm_id().empty() && filter.threat().empty() &&
+                            filter.action() == v1::ACTION_UNSPECIFIED;
+  std::vector<v1::BackupRecord> out;
+  size_t damaged = 0;
+  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+    out.clear();
+    damaged = 0;
+    VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, meta_dbi_));
+    bool found = false;
+    if (filter.until_unix_micros() > 0) {
+      VMSCAN_ASSIGN_OR_RETURN(
+          found, cursor.Move(MDB_SET_RANGE, BackupIdLowerBound(filter.until_unix_micros())));
+      VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(found ? MDB_PREV : MDB_LAST));
+    } else {
+      VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_LAST));
+    }
+    while (found && out.size() < limit) {
+      absl::StatusOr<int64_t> micros = ParseBackupId(cursor.key());
+      if (micros.ok() && *micros < filter.since_unix_micros()) break;
+      if (micros.ok()) {
+        absl::StatusOr<v1::BackupRecord> record = DecodeRecord(cursor.key(), cursor.value());
+        if (record.ok()) {
+          if (Matches(*record, filter)) out.push_back(*std::move(record));
+        } else {
+          ++damaged;
+          if (show_damaged) {
+            v1::BackupRecord& stub = out.emplace_back();
+            stub.set_id(std::string(cursor.key()));
+            stub.set_created_unix_micros(*micros);
+            absl::StatusOr<absl::string_view> content = txn.Get(content_dbi_, cursor.key());
+            if (content.ok()) stub.set_stored_size(content->size());
+            stub.set_damage(std::string(record.status().message()));
+          }
+        }
+      }
+      VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_PREV));
+    }
+    return absl::OkStatus();
+  }));
+  if (damaged > 0) {
+    VMSCAN_LOG(WARNING) << "backup store " << options_.dir << ": " << damaged
+                        << " record(s) with damaged metadata met while listing";
+  }
+  return out;
+}
+
+absl::Status LmdbBackupStore::Delete(absl::string_view id) {
+  VMSCAN_RETURN_IF_ERROR(ParseBackupId(id).status());
+  return RunWrite([&](MdbTxn& txn) -> absl::Status {
+    VMSCAN_ASSIGN_OR_RETURN(BackupTotals totals, ReadTotals(txn));
+    VMSCAN_RETURN_IF_ERROR(RemoveRecord(txn, id, totals));
+    return txn.Put(info_dbi_, kTotalsKey, EncodeTotals(totals));
+  });
+}
+
+absl::StatusOr<uint64_t> LmdbBackupStore::RunSweep(const Sweep& sweep) {
+  uint64_t removed_total = 0;
+  while (true) {
+    size_t removed = 0;
+    VMSCAN_RETURN_IF_ERROR(RunWrite([&](MdbTxn& txn) -> absl::Status {
+      removed = 0;
+      VMSCAN_ASSIGN_OR_RETURN(BackupTotals totals, ReadTotals(txn));
+      std::vector<std::string> victims;
+      {
+        VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, meta_dbi_));
+        std::string newest;
+        VMSCAN_ASSIGN_OR_RETURN(bool found, cursor.Move(MDB_LAST));
+        if (found) newest = std::string(cursor.key());
+        uint64_t stored = totals.stored_bytes;
+        VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_FIRST));
+        while (found && victims.size() < kSweepBatch) {
+          absl::string_view id = cursor.key();
+          if (id == sweep.keep_id) break;
+          // A key that is not an id was not written by this store; leave it alone.
+          if (absl::StatusOr<int64_t> micros = ParseBackupId(id); micros.ok()) {
+            const bool expired = *micros < sweep.remove_before_micros;
+            const bool over = sweep.max_stored_bytes > 0 && stored > sweep.max_stored_bytes &&
+                              !(sweep.keep_newest && id == newest);
+            if (!expired && !over) break;  // oldest first: everything after this stays too.
+            absl::StatusOr<absl::string_view> content = txn.Get(content_dbi_, id);
+            stored -= std::min<uint64_t>(stored, content.ok() ? content->size() : 0);
+            victims.emplace_back(id);
+          }
+          VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_NEXT));
+        }
+      }
+      for (const std::string& id : victims) {
+        VMSCAN_RETURN_IF_ERROR(RemoveRecord(txn, id, totals));
+      }
+      removed = victims.size();
+      if (removed == 0) return absl::OkStatus();
+      return txn.Put(info_dbi_, kTotalsKey, EncodeTotals(totals));
+    }));
+    removed_total += removed;
+    if (removed < kSweepBatch) return removed_total;
+  }
+}
+
+absl::StatusOr<uint64_t> LmdbBackupStore::RetentionPass(absl::string_view keep_id) {
+  Sweep sweep;
+  sweep.remove_before_micros = std::numeric_limits<int64_t>::min();
+  if (options_.max_age > absl::ZeroDuration() && options_.max_age != absl::InfiniteDuration()) {
+    sweep.remove_before_micros = NowMicros() - absl::ToInt64Microseconds(options_.max_age);
+  }
+  sweep.max_stored_bytes = options_.max_total_bytes;
+  sweep.keep_newest = true;
+  sweep.keep_id = std::string(keep_id);
+  VMSCAN_ASSIGN_OR_RETURN(uint64_t removed, RunSweep(sweep));
+  if (removed > 0) {
+    VMSCAN_LOG(INFO) << "backup store " << options_.dir << ": retention removed " << removed
+                     << " record(s)";
+  }
+  return removed;
+}
+
+absl::StatusOr<uint64_t> LmdbBackupStore::EnforceRetention() { return RetentionPass(""); }
+
+absl::StatusOr<uint64_t> LmdbBackupStore::Purge(absl::Duration older_than) {
+  Sweep sweep;
+  sweep.remove_before_micros = older_than <= absl::ZeroDuration()
+                                   ? std::numeric_limits<int64_t>::max()
+                                   : NowMicros() - absl::ToInt64Microseconds(older_than);
+  sweep.max_stored_bytes = 0;
+  sweep.keep_newest = false;
+  VMSCAN_ASSIGN_OR_RETURN(uint64_t removed, RunSweep(sweep));
+  VMSCAN_LOG(INFO) << "backup store " << options_.dir << ": purge removed " << removed
+                   << " record(s)";
+  return removed;
+}
+
+absl::StatusOr<v1::BackupStats> LmdbBackupStore::Stats() {
+  v1::BackupStats stats;
+  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+    VMSCAN_ASSIGN_OR_RETURN(BackupTotals totals, ReadTotals(txn));
+    stats.set_records(totals.records);
+    stats.set_original_bytes(totals.original_bytes);
+    stats.set_stored_bytes(totals.stored_bytes);
+    VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, meta_dbi_));
+    VMSCAN_ASSIGN_OR_RETURN(bool found, cursor.Move(MDB_FIRST));
+    if (found) stats.set_oldest_unix_micros(ParseBackupId(cursor.key()).value_or(0));
+    VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_LAST));
+    if (found) stats.set_newest_unix_micros(ParseBackupId(cursor.key()).value_or(0));
+    stats.set_map_bytes(MapBytes());
+    return absl::OkStatus();
+  }));
+  return stats;
+}
+
+}  // namespace vmscan
