@@ -1,0 +1,113 @@
+#include "guest_agent/client/scan_client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/logging.h"
+
+namespace vmscan {
+
+std::unique_ptr<ScanClient> ScanClient::Create(const v1::AgentConfig& config) {
+  std::unique_ptr<ScanClient> client(new ScanClient());
+  for (const std::string& address : config.servers()) {
+    Server server;
+    server.address = address;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(8 << 20);
+    server.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    server.stub = v1::ScanService::NewStub(server.channel);
+    client->servers_.push_back(std::move(server));
+  }
+  if (config.chunk_bytes() > 0) {
+    client->chunk_bytes_ = std::min<size_t>(config.chunk_bytes(), 4 << 20);
+  }
+  if (config.timeout_ms() > 0) client->timeout_ = absl::Milliseconds(config.timeout_ms());
+  if (config.connect_timeout_ms() > 0) {
+    client->connect_timeout_ = absl::Milliseconds(config.connect_timeout_ms());
+  }
+  return client;
+}
+
+absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
+                                              absl::string_view message) const {
+  std::vector<std::string> failures;
+  for (const Server& server : servers_) {
+    if (!server.channel->WaitForConnected(absl::ToChronoTime(absl::Now() + connect_timeout_))) {
+      failures.push_back(absl::StrCat(server.address, ": not reachable"));
+      continue;
+    }
+    absl::StatusOr<ScanResponse> response = ScanOn(server, metadata, message);
+    if (response.ok()) return response;
+    const absl::StatusCode code = response.status().code();
+    if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kResourceExhausted) {
+      return response.status();
+    }
+    // Queue-full and "too large" share RESOURCE_EXHAUSTED; another SVM has the same size limit,
+    // so only a busy SVM is worth skipping.
+    if (code == absl::StatusCode::kResourceExhausted &&
+        response.status().message().find("queue full") == absl::string_view::npos) {
+      return response.status();
+    }
+    failures.push_back(absl::StrCat(server.address, ": ", response.status().message()));
+  }
+  return absl::UnavailableError(absl::StrCat("no scanner reachable (",
+                                             failures.empty() ? "no servers configured" : "",
+                                             absl::StrJoin(failures, "; "), ")"));
+}
+
+absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
+                                                const v1::ScanMetadata& metadata,
+                                                absl::string_view message) const {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  std::unique_ptr<grpc::ClientReaderWriter<v1::ScanRequest, v1::ScanReply>> stream =
+      server.stub->Scan(&context);
+
+  v1::ScanRequest request;
+  *request.mutable_metadata() = metadata;
+  request.mutable_metadata()->set_size(message.size());
+  size_t offset = 0;
+  bool writes_ok = true;
+  do {
+    size_t n = std::min(chunk_bytes_, message.size() - offset);
+    request.set_chunk(std::string(message.substr(offset, n)));
+    offset += n;
+    // A failed write means the server ended the call early (e.g. too large); Finish says why.
+    if (!stream->Write(request)) {
+      writes_ok = false;
+      break;
+    }
+    request.clear_metadata();
+  } while (offset < message.size());
+  if (writes_ok) stream->WritesDone();
+
+  ScanResponse response;
+  response.server = server.address;
+  bool have_result = false;
+  v1::ScanReply reply;
+  while (stream->Read(&reply)) {
+    if (reply.has_result()) {
+      response.result = std::move(*reply.mutable_result());
+      have_result = true;
+    }
+    response.cleaned.append(reply.cleaned_chunk());
+  }
+  absl::Status status = FromGrpcStatus(stream->Finish());
+  if (!status.ok()) return status;
+  if (!have_result) return absl::InternalError(absl::StrCat(server.address, " sent no result"));
+  if (response.result.action() == v1::DELIVER_DISINFECTED &&
+      response.cleaned.size() != response.result.cleaned_size()) {
+    return absl::DataLossError(absl::StrCat("cleaned message truncated: expected ",
+                                            response.result.cleaned_size(), " bytes, got ",
+                                            response.cleaned.size()));
+  }
+  return response;
+}
+
+}  // namespace vmscan

@@ -1,0 +1,59 @@
+// ScanClient: the agent's side of vmscan.v1.ScanService. Streams one message to an SVM in chunks
+// and collects the verdict and, for DELIVER_DISINFECTED, the cleaned message.
+//
+//   std::unique_ptr<ScanClient> client = ScanClient::Create(agent_config);
+//   absl::StatusOr<ScanResponse> r = client->Scan(metadata, message);
+//   if (absl::IsUnavailable(r.status())) ...  // no SVM reachable: tempfail, never deliver
+//
+// SVMs are tried in the configured order; one that cannot be reached within connect_timeout_ms,
+// that answers UNAVAILABLE, or whose queue is full (RESOURCE_EXHAUSTED) is skipped for the next.
+// Every call has a deadline (timeout_ms). Thread-safe.
+#ifndef VMSCAN_GUEST_AGENT_CLIENT_SCAN_CLIENT_H_
+#define VMSCAN_GUEST_AGENT_CLIENT_SCAN_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "vmscan/v1/config.pb.h"
+#include "vmscan/v1/scan.grpc.pb.h"
+
+namespace vmscan {
+
+struct ScanResponse {
+  v1::ScanResult result;
+  std::string cleaned;  // the message to deliver instead, for DELIVER_DISINFECTED
+  std::string server;   // the SVM that answered
+};
+
+class ScanClient {
+ public:
+  static std::unique_ptr<ScanClient> Create(const v1::AgentConfig& config);
+
+  // UNAVAILABLE ("no scanner reachable ...") when no SVM answered; otherwise the SVM's error.
+  absl::StatusOr<ScanResponse> Scan(const v1::ScanMetadata& metadata,
+                                    absl::string_view message) const;
+
+ private:
+  struct Server {
+    std::string address;
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::ScanService::Stub> stub;
+  };
+
+  ScanClient() = default;
+  absl::StatusOr<ScanResponse> ScanOn(const Server& server, const v1::ScanMetadata& metadata,
+                                      absl::string_view message) const;
+
+  std::vector<Server> servers_;
+  size_t chunk_bytes_ = 256 * 1024;
+  absl::Duration timeout_ = absl::Minutes(5);
+  absl::Duration connect_timeout_ = absl::Seconds(3);
+};
+
+}  // namespace vmscan
+
+#endif  // VMSCAN_GUEST_AGENT_CLIENT_SCAN_CLIENT_H_

@@ -1,0 +1,42 @@
+#include "guest_agent/config/agent_config.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+
+namespace vmscan {
+namespace {
+
+TEST(AgentConfigTest, EmbeddedDefaultsWithoutAFile) {
+  absl::StatusOr<v1::AgentConfig> config = LoadAgentConfig("", {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->servers_size(), 1);
+  EXPECT_EQ(config->servers(0), "127.0.0.1:7350");
+  EXPECT_EQ(config->chunk_bytes(), 256u * 1024);
+}
+
+TEST(AgentConfigTest, FileThenOverrides) {
+  std::string path = ::testing::TempDir() + "/agent_config_test.yaml";
+  std::ofstream(path) << "servers: [\"10.0.0.5:7350\", \"10.0.0.6:7350\"]\nvm:\n  name: desk-1\n";
+  absl::StatusOr<v1::AgentConfig> config = LoadAgentConfig(path, {"vm.id=abc"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->servers_size(), 2);
+  EXPECT_EQ(config->vm().name(), "desk-1");
+  EXPECT_EQ(config->vm().id(), "abc");
+}
+
+TEST(AgentConfigTest, BadValuesAreRefusedWithTheFieldName) {
+  absl::StatusOr<v1::AgentConfig> no_port = LoadAgentConfig("", {"servers=localhost"});
+  EXPECT_EQ(no_port.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(no_port.status().message(), "servers")) << no_port.status();
+  absl::StatusOr<v1::AgentConfig> empty = LoadAgentConfig("", {"servers="});
+  EXPECT_FALSE(empty.ok());
+  absl::StatusOr<v1::AgentConfig> typo = LoadAgentConfig("", {"vm.idd=1"});
+  EXPECT_FALSE(typo.ok());
+  EXPECT_TRUE(absl::StrContains(typo.status().message(), "vm.idd")) << typo.status();
+}
+
+}  // namespace
+}  // namespace vmscan

@@ -1,0 +1,77 @@
+#include "guest_agent/identity/vm_identity.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace vmscan {
+namespace {
+
+std::string ReadTrimmed(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string value(absl::StripAsciiWhitespace(buffer.str()));
+  return absl::AsciiStrToLower(value);
+}
+
+bool Plausible(const std::string& id) {
+  // Some hypervisors expose all-zero or all-F UUIDs; they identify nothing.
+  return id.size() >= 8 && id.find_first_not_of("0-") != std::string::npos &&
+         id.find_first_not_of("f-") != std::string::npos;
+}
+
+absl::StatusOr<std::string> PersistedRandomId(const std::string& state_dir) {
+  std::filesystem::path path = std::filesystem::path(state_dir) / "vm-id";
+  std::string existing = ReadTrimmed(path.string());
+  if (Plausible(existing)) return existing;
+  std::random_device rd;
+  std::string id = absl::StrFormat("%08x-%04x-4%03x-%04x-%08x%04x", rd(), rd() & 0xffff,
+                                   rd() & 0xfff, (rd() & 0x3fff) | 0x8000, rd(), rd() & 0xffff);
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  std::ofstream out(path);
+  out << id << "\n";
+  if (!out) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot persist the generated VM id in ",
+                                                      path.string(),
+                                                      "; set vm.id or a writable state_dir"));
+  }
+  return id;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::VmIdentity> ResolveVmIdentity(const v1::AgentConfig& config,
+                                                 const IdentitySources& sources) {
+  v1::VmIdentity vm;
+  if (!config.vm().id().empty()) {
+    vm.set_id(config.vm().id());
+  } else if (std::string dmi = ReadTrimmed(sources.dmi_uuid_path); Plausible(dmi)) {
+    vm.set_id(dmi);
+  } else if (std::string machine = ReadTrimmed(sources.machine_id_path); Plausible(machine)) {
+    vm.set_id(machine);
+  } else {
+    absl::StatusOr<std::string> id = PersistedRandomId(config.state_dir());
+    if (!id.ok()) return id.status();
+    vm.set_id(*id);
+  }
+  if (!config.vm().name().empty()) {
+    vm.set_name(config.vm().name());
+  } else {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) == 0) vm.set_name(host);
+  }
+  vm.set_hypervisor_host(config.vm().host());
+  return vm;
+}
+
+}  // namespace vmscan

@@ -1,0 +1,42 @@
+// vmscan-agent: the guest agent of a protected VM. Thin dispatch over the agent libraries.
+#include <signal.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "guest_agent/cli/scan_command.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(Usage: vmscan-agent COMMAND [options]
+
+The vmscan guest agent: hands this VM's mail to the SVM of its host for scanning.
+
+Commands:
+  scan [FILE|-]   scan one message and print the verdict and action (see 'scan --help')
+  --help, --version
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return vmscan::kExitUsage;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "scan") return vmscan::RunScanCommand(args, std::cin, std::cout, std::cerr);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command == "--version") {
+    std::cout << "vmscan-agent " << VMSCAN_VERSION << "\n";
+    return 0;
+  }
+  std::cerr << "vmscan-agent: unknown command '" << command << "'\n\n" << kUsage;
+  return vmscan::kExitUsage;
+}

@@ -1,0 +1,109 @@
+#include "host_server/scan/scanner.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "host_server/mail/disinfect.h"
+#include "host_server/scan/action_policy.h"
+#include "host_server/scan/mail_analysis.h"
+#include "host_server/scan/message_summary.h"
+
+namespace vmscan {
+namespace {
+
+// Disinfects and rescans. Empty when disinfection is not possible (SPEC §2: the threat is not
+// tied to removable parts, the message cannot be parsed, the infected part is the only content,
+// or the rewritten message still holds a threat).
+absl::StatusOr<std::string> TryDisinfect(const ScanEngine& engine, absl::string_view message,
+                                         const MailAnalysis& analysis) {
+  if (!analysis.mime_parsed || analysis.has_untied_threat()) return std::string();
+  std::vector<PartRemoval> removals;
+  for (const v1::Threat& threat : analysis.threats) {
+    removals.push_back({threat.part_path(), threat.name()});
+  }
+  absl::StatusOr<DisinfectResult> rewritten = Disinfect(message, removals);
+  if (!rewritten.ok()) {
+    VMSCAN_LOG(DEBUG) << "disinfection not possible: " << rewritten.status();
+    return std::string();
+  }
+  VMSCAN_ASSIGN_OR_RETURN(MailAnalysis rescan, AnalyzeMessage(engine, rewritten->message));
+  if (rescan.verdict != v1::CLEAN) {
+    VMSCAN_LOG(WARNING) << "disinfected message still not clean ("
+                        << v1::Verdict_Name(rescan.verdict) << "); disinfection failed";
+    return std::string();
+  }
+  return std::move(rewritten->message);
+}
+
+v1::BackupRecord BackupMetadata(const v1::ScanMetadata& metadata, absl::string_view message,
+                                const v1::ScanResult& result) {
+  v1::BackupRecord record;
+  *record.mutable_vm() = metadata.vm();
+  record.set_channel(metadata.channel());
+  record.set_direction(metadata.direction());
+  record.set_envelope_sender(metadata.envelope_sender());
+  for (const std::string& rcpt : metadata.envelope_recipients()) record.add_recipients(rcpt);
+  MessageSummary summary = SummarizeHeaders(message);
+  record.set_subject(summary.subject);
+  record.set_message_id(summary.message_id);
+  if (record.envelope_sender().empty()) record.set_envelope_sender(summary.from);
+  for (const v1::Threat& threat : result.threats()) *record.add_threats() = threat;
+  record.set_action(result.action());
+  return record;
+}
+
+}  // namespace
+
+Scanner::Scanner(const EngineSlot* engines, BackupStore* backup, v1::MailAntivirusConfig settings)
+    : engines_(engines), backup_(backup), settings_(std::move(settings)) {}
+
+absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
+                                          absl::string_view message) const {
+  const absl::Time start = absl::Now();
+  std::shared_ptr<const ScanEngine> engine = engines_->Get();
+  ScanOutcome outcome;
+  v1::ScanResult& result = outcome.result;
+  result.set_sha256(Sha256Hex(message));
+  result.set_size(message.size());
+  result.set_signature_version(engine->version());
+
+  VMSCAN_ASSIGN_OR_RETURN(MailAnalysis analysis, AnalyzeMessage(*engine, message));
+  result.set_verdict(analysis.verdict);
+  result.set_unscannable_reason(analysis.unscannable_reason);
+  result.set_unscannable_detail(analysis.unscannable_detail);
+  for (const v1::Threat& threat : analysis.threats) *result.add_threats() = threat;
+
+  bool disinfected = false;
+  if (WantsDisinfection(settings_, analysis.verdict, metadata.channel(), metadata.direction())) {
+    VMSCAN_ASSIGN_OR_RETURN(outcome.cleaned, TryDisinfect(*engine, message, analysis));
+    disinfected = !outcome.cleaned.empty();
+  }
+  ActionDecision decision = DecideAction(settings_, analysis.verdict, metadata.channel(),
+                                         metadata.direction(), disinfected);
+  result.set_action(decision.action);
+  result.set_action_reason(decision.reason);
+  if (decision.action != v1::DELIVER_DISINFECTED) outcome.cleaned.clear();
+  result.set_cleaned_size(outcome.cleaned.size());
+
+  if (decision.action == v1::DELETE || decision.action == v1::DELIVER_DISINFECTED) {
+    // SPEC §2: the copy is in Backup before the action is reported as done.
+    absl::StatusOr<std::string> id =
+        backup_->Put(BackupMetadata(metadata, message, result), message);
+    if (!id.ok()) {
+      VMSCAN_LOG(ERROR) << "backup failed, refusing to report " << v1::Action_Name(decision.action)
+                        << ": " << id.status();
+      return absl::UnavailableError(
+          absl::StrCat("backup copy could not be saved: ", id.status().message()));
+    }
+    result.set_backup_id(*id);
+  }
+  result.set_scan_micros(absl::ToInt64Microseconds(absl::Now() - start));
+  return outcome;
+}
+
+}  // namespace vmscan

@@ -1,0 +1,46 @@
+// Scanner: the verdict pipeline of SPEC §3 for one message, independent of gRPC.
+//
+//   analyse (raw + parts) → decide the action (SMTP rule, settings) → disinfect and rescan when
+//   the action asks for it → commit the Backup copy for delete/disinfect → the reply.
+//
+// A Backup copy is committed durably before Scan() returns an outcome that reports DELETE or
+// DELIVER_DISINFECTED; if it cannot be committed, Scan() fails (UNAVAILABLE) and the agent
+// holds the message back instead of acting on it.
+//
+// Thread-safe: Scan() runs on many worker threads at once.
+#ifndef VMSCAN_HOST_SERVER_SCAN_SCANNER_H_
+#define VMSCAN_HOST_SERVER_SCAN_SCANNER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "host_server/backup/backup_store.h"
+#include "host_server/scan/engine_slot.h"
+#include "vmscan/v1/config.pb.h"
+#include "vmscan/v1/scan.pb.h"
+
+namespace vmscan {
+
+struct ScanOutcome {
+  v1::ScanResult result;
+  std::string cleaned;  // the disinfected message, for DELIVER_DISINFECTED.
+};
+
+class Scanner {
+ public:
+  // `engines` and `backup` must outlive the Scanner.
+  Scanner(const EngineSlot* engines, BackupStore* backup, v1::MailAntivirusConfig settings);
+
+  absl::StatusOr<ScanOutcome> Scan(const v1::ScanMetadata& metadata,
+                                   absl::string_view message) const;
+
+ private:
+  const EngineSlot* engines_;
+  BackupStore* backup_;
+  const v1::MailAntivirusConfig settings_;
+};
+
+}  // namespace vmscan
+
+#endif  // VMSCAN_HOST_SERVER_SCAN_SCANNER_H_

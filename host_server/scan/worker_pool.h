@@ -1,0 +1,54 @@
+// WorkerPool: a fixed number of threads draining a bounded FIFO queue. Scans are CPU-bound and
+// may take seconds, so gRPC reactions hand them here instead of blocking a gRPC thread.
+//
+//   WorkerPool pool(/*threads=*/4, /*queue_depth=*/64);
+//   if (!pool.TrySubmit([&] { Scan(); })) return ResourceExhausted("busy");
+//
+// Thread-safe. TrySubmit never blocks and never grows the queue past `queue_depth`: a full queue
+// is reported to the caller (who answers RESOURCE_EXHAUSTED). The destructor runs every task
+// already accepted, then joins the threads.
+#ifndef VMSCAN_HOST_SERVER_SCAN_WORKER_POOL_H_
+#define VMSCAN_HOST_SERVER_SCAN_WORKER_POOL_H_
+
+#include <cstddef>
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+
+namespace vmscan {
+
+class WorkerPool {
+ public:
+  WorkerPool(int threads, int queue_depth);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Queues `task`; false when the queue already holds queue_depth tasks or the pool is stopping.
+  bool TrySubmit(absl::AnyInvocable<void() &&> task);
+
+  // Stops accepting tasks, runs those already queued, joins the threads. Idempotent.
+  void Shutdown();
+
+  size_t queued() const;
+  size_t busy() const;
+  int threads() const { return static_cast<int>(threads_.size()); }
+
+ private:
+  void Run();
+
+  const size_t queue_depth_;
+  mutable absl::Mutex mu_;
+  std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
+  size_t busy_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace vmscan
+
+#endif  // VMSCAN_HOST_SERVER_SCAN_WORKER_POOL_H_

@@ -1,0 +1,123 @@
+#include "host_server/service/host_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "host_server/backup/lmdb_backup_store.h"
+#include "host_server/engine/clamav_engine.h"
+#include "host_server/engine/signatures.h"
+#include "host_server/service/server_config.h"
+
+namespace vmscan {
+namespace {
+
+constexpr char kOfficialSignaturesDir[] = "/var/lib/clamav";
+
+absl::Status MakePrivateDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create directory ", dir.string(), ": ", ec.message()));
+  }
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  return absl::OkStatus();
+}
+
+// libclamav leaves per-scan directories behind when a process dies mid-scan; they hold decoded
+// attachments, so they are removed at start-up.
+absl::Status ResetTempDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return MakePrivateDir(dir);
+}
+
+std::string HostOf(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  return colon == std::string::npos ? listen : listen.substr(0, colon);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerConfig& config) {
+  VMSCAN_RETURN_IF_ERROR(ValidateServerConfig(config));
+  std::unique_ptr<HostServer> server(new HostServer());
+  const std::filesystem::path state_dir(config.state_dir());
+  VMSCAN_RETURN_IF_ERROR(MakePrivateDir(state_dir));
+  VMSCAN_RETURN_IF_ERROR(ResetTempDir(state_dir / "tmp"));
+
+  VMSCAN_ASSIGN_OR_RETURN(SignatureSource signatures,
+                          ChooseSignatures(config.signatures_dir(), kOfficialSignaturesDir,
+                                           DefaultBundledSignaturesDir()));
+  ClamavEngineOptions engine_options;
+  engine_options.signatures_dir = signatures.dir;
+  engine_options.temp_dir = (state_dir / "tmp").string();
+  engine_options.limits = config.limits();
+  const absl::Time load_start = absl::Now();
+  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> engine, ClamavEngine::Load(engine_options));
+  VMSCAN_LOG(INFO) << "loaded " << engine->signature_count() << " signatures from the "
+                   << signatures.kind << " set in " << signatures.dir << " ("
+                   << absl::ToInt64Milliseconds(absl::Now() - load_start) << " ms, version "
+                   << engine->version() << ")";
+  server->engines_ = std::make_unique<EngineSlot>(std::move(engine));
+
+  LmdbBackupOptions backup_options;
+  backup_options.dir = (state_dir / "backup").string();
+  backup_options.max_age = absl::Hours(24) * config.backup().max_age_days();
+  backup_options.max_total_bytes = config.backup().max_total_bytes();
+  VMSCAN_ASSIGN_OR_RETURN(server->backup_, LmdbBackupStore::Open(backup_options));
+
+  server->scanner_ = std::make_unique<Scanner>(server->engines_.get(), server->backup_.get(),
+                                               config.mail_antivirus());
+  server->pool_ = std::make_unique<WorkerPool>(static_cast<int>(config.workers()),
+                                               static_cast<int>(config.queue_depth()));
+  ScanServiceImpl::Options service_options;
+  service_options.max_message_bytes = config.limits().max_message_bytes();
+  service_options.request_deadline = absl::Milliseconds(config.scan_deadline_ms());
+  server->scan_service_ = std::make_unique<ScanServiceImpl>(server->scanner_.get(),
+                                                            server->pool_.get(), service_options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &server->port_);
+  builder.RegisterService(server->scan_service_.get());
+  // Chunks are small; this bounds what one ScanRequest may make the server allocate.
+  builder.SetMaxReceiveMessageSize(8 << 20);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen(), " (address in use or invalid?)"));
+  }
+  server->address_ = absl::StrCat(HostOf(config.listen()), ":", server->port_);
+  server->server_->GetHealthCheckService()->SetServingStatus(true);
+  VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_ << " with "
+                   << config.workers() << " workers, queue " << config.queue_depth();
+  return server;
+}
+
+void HostServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  }
+  if (pool_ != nullptr) pool_->Shutdown();
+  if (server_ != nullptr) server_->Wait();
+}
+
+HostServer::~HostServer() { Shutdown(); }
+
+}  // namespace vmscan

@@ -1,0 +1,196 @@
+#include "host_server/service/scan_service.h"
+
+#include <atomic>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/logging.h"
+
+namespace vmscan {
+namespace {
+
+std::string ThreatNames(const v1::ScanResult& result) {
+  return absl::StrJoin(result.threats(), ",", [](std::string* out, const v1::Threat& t) {
+    absl::StrAppend(out, t.name());
+  });
+}
+
+class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply> {
+ public:
+  ScanReactor(grpc::CallbackServerContext* context, const Scanner* scanner, WorkerPool* pool,
+              const ScanServiceImpl::Options& options)
+      : context_(context),
+        scanner_(scanner),
+        pool_(pool),
+        options_(options),
+        accepted_(absl::Now()) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      OnEndOfUpload();
+      return;
+    }
+    if (!have_metadata_) {
+      if (!request_.has_metadata()) {
+        FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "the first ScanRequest must carry metadata"));
+        return;
+      }
+      metadata_ = std::move(*request_.mutable_metadata());
+      have_metadata_ = true;
+      if (metadata_.size() > options_.max_message_bytes) {
+        FinishOnce(TooLarge(metadata_.size()));
+        return;
+      }
+      if (metadata_.size() > 0) message_.reserve(metadata_.size());
+    } else if (request_.has_metadata()) {
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "metadata is allowed only in the first ScanRequest"));
+      return;
+    }
+    const std::string& chunk = request_.chunk();
+    if (message_.size() + chunk.size() > options_.max_message_bytes) {
+      FinishOnce(TooLarge(message_.size() + chunk.size()));
+      return;
+    }
+    message_.append(chunk);
+    if (absl::Now() - accepted_ > options_.request_deadline) {
+      FinishOnce(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                              "upload took longer than the SVM's request deadline"));
+      return;
+    }
+    request_.Clear();
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "client went away during the reply"));
+      return;
+    }
+    WriteNextCleanedChunk();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void OnEndOfUpload() {
+    if (context_->IsCancelled()) {
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "client abandoned the scan"));
+      return;
+    }
+    if (!have_metadata_) {
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "stream ended before any ScanRequest with metadata"));
+      return;
+    }
+    if (message_.empty()) {
+      FinishOnce(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "empty message: nothing to scan"));
+      return;
+    }
+    if (metadata_.size() != 0 && metadata_.size() != message_.size()) {
+      FinishOnce(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       absl::StrCat("message truncated: metadata.size says ", metadata_.size(),
+                                    " bytes, received ", message_.size())));
+      return;
+    }
+    if (!pool_->TrySubmit([this] { RunScan(); })) {
+      FinishOnce(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              absl::StrCat("scan queue full (", pool_->queued(),
+                                           " waiting); retry later or on another SVM")));
+    }
+  }
+
+  // Runs on a worker thread.
+  void RunScan() {
+    if (context_->IsCancelled()) {
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "client abandoned the scan"));
+      return;
+    }
+    if (absl::Now() - accepted_ > options_.request_deadline) {
+      FinishOnce(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                              "waited longer than the SVM's request deadline for a worker"));
+      return;
+    }
+    absl::StatusOr<ScanOutcome> outcome = scanner_->Scan(metadata_, message_);
+    std::string().swap(message_);  // the original is no longer needed; free it now
+    if (!outcome.ok()) {
+      VMSCAN_LOG(WARNING) << "scan of " << metadata_.client_ref() << " from VM "
+                          << metadata_.vm().id() << " failed: " << outcome.status();
+      FinishOnce(ToGrpcStatus(outcome.status()));
+      return;
+    }
+    const v1::ScanResult& result = outcome->result;
+    VMSCAN_LOG(INFO) << "scan vm=" << metadata_.vm().id() << " (" << metadata_.vm().name()
+                     << ") channel=" << v1::Channel_Name(metadata_.channel())
+                     << " size=" << result.size()
+                     << " verdict=" << v1::Verdict_Name(result.verdict())
+                     << " action=" << v1::Action_Name(result.action())
+                     << (result.threats_size() > 0 ? " threats=" + ThreatNames(result) : "")
+                     << (result.backup_id().empty() ? "" : " backup=" + result.backup_id())
+                     << " micros=" << result.scan_micros();
+    cleaned_ = std::move(outcome->cleaned);
+    *reply_.mutable_result() = result;
+    StartWrite(&reply_);
+  }
+
+  void WriteNextCleanedChunk() {
+    if (cleaned_offset_ >= cleaned_.size()) {
+      FinishOnce(grpc::Status::OK);
+      return;
+    }
+    size_t n = std::min(options_.reply_chunk_bytes, cleaned_.size() - cleaned_offset_);
+    reply_.Clear();
+    reply_.set_cleaned_chunk(cleaned_.substr(cleaned_offset_, n));
+    cleaned_offset_ += n;
+    StartWrite(&reply_);
+  }
+
+  grpc::Status TooLarge(uint64_t size) const {
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("message of ", size, "+ bytes exceeds the limit of ",
+                     options_.max_message_bytes, " bytes (limits.max_message_bytes)"));
+  }
+
+  // Cancellation, a failed write and the worker can race to finish; only the first wins.
+  void FinishOnce(const grpc::Status& status) {
+    if (finished_.exchange(true)) return;
+    Finish(status);
+  }
+
+  grpc::CallbackServerContext* const context_;
+  const Scanner* const scanner_;
+  WorkerPool* const pool_;
+  const ScanServiceImpl::Options& options_;
+  const absl::Time accepted_;
+
+  v1::ScanRequest request_;
+  bool have_metadata_ = false;
+  v1::ScanMetadata metadata_;
+  std::string message_;
+  v1::ScanReply reply_;
+  std::string cleaned_;
+  size_t cleaned_offset_ = 0;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace
+
+ScanServiceImpl::ScanServiceImpl(const Scanner* scanner, WorkerPool* pool, Options options)
+    : scanner_(scanner), pool_(pool), options_(options) {}
+
+grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* ScanServiceImpl::Scan(
+    grpc::CallbackServerContext* context) {
+  return new ScanReactor(context, scanner_, pool_, options_);
+}
+
+}  // namespace vmscan

@@ -1,0 +1,42 @@
+// ScanServiceImpl: the gRPC face of the Scanner (callback API, one reactor per Scan stream).
+//
+// The reactor only collects chunks; the scan itself runs on the WorkerPool, whose thread writes
+// the reply and finishes the call, so no gRPC thread ever blocks on libclamav. Limits enforced
+// here: metadata first, message size (declared and received), queue depth (RESOURCE_EXHAUSTED),
+// the per-request deadline on the SVM.
+//
+// Thread-safe; the scanner and pool must outlive the service.
+#ifndef VMSCAN_HOST_SERVER_SERVICE_SCAN_SERVICE_H_
+#define VMSCAN_HOST_SERVER_SERVICE_SCAN_SERVICE_H_
+
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "host_server/scan/scanner.h"
+#include "host_server/scan/worker_pool.h"
+#include "vmscan/v1/scan.grpc.pb.h"
+
+namespace vmscan {
+
+class ScanServiceImpl final : public v1::ScanService::CallbackService {
+ public:
+  struct Options {
+    uint64_t max_message_bytes = 50ull << 20;
+    absl::Duration request_deadline = absl::Minutes(5);  // from first byte to reply
+    size_t reply_chunk_bytes = 1 << 20;
+  };
+
+  ScanServiceImpl(const Scanner* scanner, WorkerPool* pool, Options options);
+
+  grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* Scan(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  const Scanner* scanner_;
+  WorkerPool* pool_;
+  const Options options_;
+};
+
+}  // namespace vmscan
+
+#endif  // VMSCAN_HOST_SERVER_SERVICE_SCAN_SERVICE_H_

@@ -1,0 +1,58 @@
+#include "host_server/service/server_config.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace vmscan {
+
+v1::ServerConfig DefaultServerConfig() {
+  v1::ServerConfig config;
+  config.set_listen("127.0.0.1:7350");
+  config.set_state_dir("./var");
+  config.mutable_mail_antivirus()->set_action_on_threat(v1::ActionOnThreat::AUTO);
+  config.mutable_mail_antivirus()->set_on_unscannable(v1::OnUnscannable::DELIVER_WITH_HEADER);
+  v1::ScanLimits* limits = config.mutable_limits();
+  limits->set_max_message_bytes(50ull << 20);
+  limits->set_max_scan_bytes(200ull << 20);
+  limits->set_max_file_bytes(100ull << 20);
+  limits->set_max_recursion(17);
+  limits->set_max_files(10000);
+  limits->set_max_scan_time_ms(120000);
+  unsigned cores = std::thread::hardware_concurrency();
+  config.set_workers(cores == 0 ? 2 : cores);
+  config.set_queue_depth(64);
+  config.set_scan_deadline_ms(300000);
+  config.set_log_level("info");
+  config.mutable_backup()->set_max_age_days(30);
+  config.mutable_backup()->set_max_total_bytes(1ull << 30);
+  return config;
+}
+
+absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
+  if (config.listen().empty()) return absl::InvalidArgumentError("listen must not be empty");
+  if (config.state_dir().empty()) return absl::InvalidArgumentError("state_dir must not be empty");
+  if (config.workers() < 1 || config.workers() > 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workers must be between 1 and 1024, got ", config.workers()));
+  }
+  if (config.queue_depth() > 100000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("queue_depth must be at most 100000, got ", config.queue_depth()));
+  }
+  if (config.limits().max_message_bytes() < 1) {
+    return absl::InvalidArgumentError("limits.max_message_bytes must be at least 1");
+  }
+  if (config.limits().max_message_bytes() > (2ull << 30)) {
+    return absl::InvalidArgumentError("limits.max_message_bytes must be at most 2 GiB");
+  }
+  if (config.scan_deadline_ms() < 100) {
+    return absl::InvalidArgumentError("scan_deadline_ms must be at least 100");
+  }
+  absl::StatusOr<LogLevel> level = ParseLogLevel(config.log_level());
+  if (!level.ok()) return level.status();
+  return absl::OkStatus();
+}
+
+}  // namespace vmscan

@@ -1,0 +1,18 @@
+// The server's embedded defaults and the one place its configuration is validated.
+#ifndef VMSCAN_HOST_SERVER_SERVICE_SERVER_CONFIG_H_
+#define VMSCAN_HOST_SERVER_SERVICE_SERVER_CONFIG_H_
+
+#include "absl/status/status.h"
+#include "vmscan/v1/config.pb.h"
+
+namespace vmscan {
+
+// Every field that has a default is set, so `--print-config` shows what the server will use.
+v1::ServerConfig DefaultServerConfig();
+
+// InvalidArgument naming the field and the allowed range on the first problem found.
+absl::Status ValidateServerConfig(const v1::ServerConfig& config);
+
+}  // namespace vmscan
+
+#endif  // VMSCAN_HOST_SERVER_SERVICE_SERVER_CONFIG_H_

@@ -1,0 +1,47 @@
+#include "host_server/service/server_config.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+
+namespace vmscan {
+namespace {
+
+TEST(ServerConfigTest, DefaultsAreValidAndDocumented) {
+  v1::ServerConfig config = DefaultServerConfig();
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
+  EXPECT_EQ(config.listen(), "127.0.0.1:7350");
+  EXPECT_EQ(config.limits().max_message_bytes(), 50ull << 20);
+  EXPECT_EQ(config.mail_antivirus().action_on_threat(), v1::ActionOnThreat::AUTO);
+  EXPECT_EQ(config.mail_antivirus().on_unscannable(), v1::OnUnscannable::DELIVER_WITH_HEADER);
+  EXPECT_EQ(config.backup().max_age_days(), 30u);
+  EXPECT_EQ(config.backup().max_total_bytes(), 1ull << 30);
+  EXPECT_GE(config.workers(), 1u);
+}
+
+TEST(ServerConfigTest, ErrorsNameTheField) {
+  struct Case {
+    void (*mutate)(v1::ServerConfig*);
+    const char* field;
+  };
+  const Case cases[] = {
+      {[](v1::ServerConfig* c) { c->set_workers(0); }, "workers"},
+      {[](v1::ServerConfig* c) { c->set_listen(""); }, "listen"},
+      {[](v1::ServerConfig* c) { c->set_state_dir(""); }, "state_dir"},
+      {[](v1::ServerConfig* c) { c->mutable_limits()->set_max_message_bytes(0); },
+       "limits.max_message_bytes"},
+      {[](v1::ServerConfig* c) { c->set_scan_deadline_ms(5); }, "scan_deadline_ms"},
+      {[](v1::ServerConfig* c) { c->set_log_level("loud"); }, "log level"},
+  };
+  for (const Case& c : cases) {
+    v1::ServerConfig config = DefaultServerConfig();
+    c.mutate(&config);
+    absl::Status status = ValidateServerConfig(config);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_TRUE(absl::StrContains(status.message(), c.field)) << status;
+  }
+}
+
+}  // namespace
+}  // namespace vmscan

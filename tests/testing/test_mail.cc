@@ -1,0 +1,78 @@
+#include "tests/testing/test_mail.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace vmscan::testing {
+
+std::string Eicar() {
+  // Assembled so that this source file itself is not detected as EICAR.
+  return absl::StrCat("X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*");
+}
+
+std::string MailWithAttachment(absl::string_view filename, absl::string_view content_type,
+                               absl::string_view data) {
+  std::string encoded;
+  absl::Base64Escape(data, &encoded);
+  std::string wrapped;
+  for (size_t i = 0; i < encoded.size(); i += 76) {
+    absl::StrAppend(&wrapped, encoded.substr(i, 76), "\r\n");
+  }
+  return absl::StrCat(
+      "From: sender@example.org\r\nTo: rcpt@example.net\r\nSubject: test with ", filename,
+      "\r\nMessage-ID: <test-", filename, "@example.org>\r\nMIME-Version: 1.0\r\n",
+      "Content-Type: multipart/mixed; boundary=\"=_b\"\r\n\r\n",
+      "--=_b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attachment.\r\n\r\n",
+      "--=_b\r\nContent-Type: ", content_type, "; name=\"", filename, "\"\r\n",
+      "Content-Disposition: attachment; filename=\"", filename, "\"\r\n",
+      "Content-Transfer-Encoding: base64\r\n\r\n", wrapped, "--=_b--\r\n");
+}
+
+std::string PlainMail(absl::string_view subject, absl::string_view body) {
+  return absl::StrCat("From: sender@example.org\r\nTo: rcpt@example.net\r\nSubject: ", subject,
+                      "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n", body, "\r\n");
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::StatusOr<std::string> MakeZip(const std::vector<std::pair<std::string, std::string>>& files,
+                                    absl::string_view password) {
+  static std::atomic<int> counter{0};
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              absl::StrCat("vmscan-zip-", getpid(), "-", counter++);
+  std::filesystem::create_directories(dir);
+  std::string names;
+  for (const auto& [name, content] : files) {
+    std::ofstream(dir / name, std::ios::binary) << content;
+    absl::StrAppend(&names, " '", name, "'");
+  }
+  std::string command =
+      absl::StrCat("cd '", dir.string(), "' && zip -q -X ",
+                   password.empty() ? "" : absl::StrCat("-P '", password, "' "), "out.zip", names);
+  if (std::system(command.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("zip failed: ", command));
+  }
+  absl::StatusOr<std::string> zip = ReadFile((dir / "out.zip").string());
+  std::filesystem::remove_all(dir);
+  return zip;
+}
+
+std::string SourcePath(absl::string_view relative) {
+  return absl::StrCat(VMSCAN_SOURCE_DIR, "/", relative);
+}
+
+}  // namespace vmscan::testing
