@@ -20,7 +20,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 [ -s var/server.port ] || { echo "vmscan-server did not come up"; cat var/server.log; exit 1; }
-grep -m1 "signatures from" var/server.log | sed 's/^.*] /server: /'
+grep -m1 "signatures from the" var/server.log | sed 's/^.*] /server: /'
 echo
 
 scan() {  # scan FILE CHANNEL

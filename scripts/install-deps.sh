@@ -14,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clamav-testfiles libpython3.11-testsuite python3 zip unzip
   # real peers for integration tests and benchmarks
-  clamav clamav-daemon clamdscan
+  clamav clamav-daemon clamdscan clamsmtp postfix swaks python3-aiosmtpd
 )
 
 sudo_cmd=()
@@ -32,5 +32,7 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# postfix asks how it should run; the tests run their own instances from private config dirs.
+echo "postfix postfix/main_mailer_type select No configuration" | "${sudo_cmd[@]}" debconf-set-selections
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

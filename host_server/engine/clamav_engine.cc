@@ -308,7 +308,7 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
   long long db_version = cl_engine_get_num(engine.get(), CL_ENGINE_DB_VERSION, &error);
   if (error == CL_SUCCESS && db_version > 0) absl::StrAppend(&version, "-v", db_version);
 
-  VMSCAN_LOG(INFO) << "loaded " << signatures << " signatures from " << dir << " (version "
+  VMSCAN_LOG(DEBUG) << "loaded " << signatures << " signatures from " << dir << " (version "
                    << version << ") in " << absl::ToDoubleMilliseconds(absl::Now() - start)
                    << " ms; temp dir " << temp_dir;
   return std::unique_ptr<ClamavEngine>(new ClamavEngine(

@@ -22,6 +22,7 @@ namespace vmscan {
 namespace {
 
 constexpr char kOfficialSignaturesDir[] = "/var/lib/clamav";
+constexpr absl::Duration kRetentionInterval = absl::Minutes(10);
 
 absl::Status MakePrivateDir(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -102,6 +103,16 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   }
   server->address_ = absl::StrCat(HostOf(config.listen()), ":", server->port_);
   server->server_->GetHealthCheckService()->SetServingStatus(true);
+  server->retention_thread_ = std::thread([s = server.get()] {
+    while (!s->stop_retention_.WaitForNotificationWithTimeout(kRetentionInterval)) {
+      absl::StatusOr<uint64_t> removed = s->backup_->EnforceRetention();
+      if (!removed.ok()) {
+        VMSCAN_LOG(WARNING) << "backup retention failed: " << removed.status();
+      } else if (*removed > 0) {
+        VMSCAN_LOG(INFO) << "backup retention removed " << *removed << " records";
+      }
+    }
+  });
   VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_ << " with "
                    << config.workers() << " workers, queue " << config.queue_depth();
   return server;
@@ -116,6 +127,8 @@ void HostServer::Shutdown(absl::Duration grace) {
   }
   if (pool_ != nullptr) pool_->Shutdown();
   if (server_ != nullptr) server_->Wait();
+  stop_retention_.Notify();
+  if (retention_thread_.joinable()) retention_thread_.join();
 }
 
 HostServer::~HostServer() { Shutdown(); }

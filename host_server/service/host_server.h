@@ -13,9 +13,11 @@
 #include <grpcpp/server.h>
 
 #include <memory>
+#include <thread>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "host_server/backup/backup_store.h"
 #include "host_server/scan/engine_slot.h"
 #include "host_server/scan/scanner.h"
@@ -49,6 +51,9 @@ class HostServer {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<ScanServiceImpl> scan_service_;
   std::unique_ptr<grpc::Server> server_;
+  // Applies Backup retention periodically (it also runs after every Put).
+  std::thread retention_thread_;
+  absl::Notification stop_retention_;
   std::string address_;
   int port_ = 0;
   bool shut_down_ = false;
