@@ -450,27 +450,14 @@ TEST(DisinfectTest, EmptyPartGetsAnEmptyLine) {
   EXPECT_THAT(result->message, HasSubstr("--b\nContent-Type: text/plain\n\n\n--b\n"));
 }
 
-std::vector<std::filesystem::path> PythonCorpus() {
-  std::vector<std::filesystem::path> files;
-  if (!std::filesystem::is_directory(kPythonCorpus)) return files;
-  for (const auto& entry : std::filesystem::directory_iterator(kPythonCorpus)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("msg_", 0) == 0 && entry.path().extension() == ".txt") {
-      files.push_back(entry.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 // For every corpus message with at least two leaves: remove the last one, and every other leaf
 // must come back with the same path, type, file name and decoded content.
 TEST(DisinfectTest, PythonCorpusKeepsUntouchedParts) {
-  const std::vector<std::filesystem::path> files = PythonCorpus();
+  const std::vector<std::string> files = vmscan::testing::PythonEmailCorpus();
   ASSERT_EQ(files.size(), 47u) << "install libpython3.11-testsuite";
   int disinfected = 0;
-  for (const std::filesystem::path& file : files) {
-    absl::StatusOr<std::string> raw = vmscan::testing::ReadFile(file.string());
+  for (const std::string& file : files) {
+    absl::StatusOr<std::string> raw = vmscan::testing::ReadFile(file);
     ASSERT_TRUE(raw.ok()) << raw.status();
     absl::StatusOr<std::vector<MimeLeaf>> before = ExtractLeafParts(*raw);
     ASSERT_TRUE(before.ok()) << file << ": " << before.status();

@@ -329,25 +329,12 @@ TEST(ExtractLeafPartsTest, ConcurrentCallsAgree) {
   EXPECT_THAT(mismatches, ::testing::Each(0));
 }
 
-std::vector<std::filesystem::path> PythonCorpus() {
-  std::vector<std::filesystem::path> files;
-  if (!std::filesystem::is_directory(kPythonCorpus)) return files;
-  for (const auto& entry : std::filesystem::directory_iterator(kPythonCorpus)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("msg_", 0) == 0 && entry.path().extension() == ".txt") {
-      files.push_back(entry.path());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 TEST(ExtractLeafPartsTest, PythonEmailCorpusParses) {
-  const std::vector<std::filesystem::path> files = PythonCorpus();
+  const std::vector<std::string> files = vmscan::testing::PythonEmailCorpus();
   ASSERT_EQ(files.size(), 47u) << "install libpython3.11-testsuite";
   size_t total_leaves = 0;
-  for (const std::filesystem::path& file : files) {
-    absl::StatusOr<std::string> raw = vmscan::testing::ReadFile(file.string());
+  for (const std::string& file : files) {
+    absl::StatusOr<std::string> raw = vmscan::testing::ReadFile(file);
     ASSERT_TRUE(raw.ok()) << raw.status();
     absl::StatusOr<std::vector<MimeLeaf>> leaves = ExtractLeafParts(*raw);
     ASSERT_TRUE(leaves.ok()) << file << ": " << leaves.status();

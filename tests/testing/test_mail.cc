@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -69,6 +70,20 @@ absl::StatusOr<std::string> MakeZip(const std::vector<std::pair<std::string, std
   absl::StatusOr<std::string> zip = ReadFile((dir / "out.zip").string());
   std::filesystem::remove_all(dir);
   return zip;
+}
+
+std::vector<std::string> PythonEmailCorpus() {
+  const std::filesystem::path dir("/usr/lib/python3.11/test/test_email/data");
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("msg_", 0) == 0 && entry.path().extension() == ".txt") {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 std::string SourcePath(absl::string_view relative) {

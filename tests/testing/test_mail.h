@@ -26,6 +26,10 @@ absl::StatusOr<std::string> MakeZip(const std::vector<std::pair<std::string, std
                                     absl::string_view password = "");
 
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// The 47 real messages of Debian's libpython3.11-testsuite (test_email/data/msg_*.txt), sorted;
+// empty when the package is missing (callers assert the count and name the package).
+std::vector<std::string> PythonEmailCorpus();
 std::string SourcePath(absl::string_view relative);  // inside the source tree
 
 }  // namespace vmscan::testing
