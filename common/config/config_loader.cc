@@ -28,6 +28,7 @@
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
 #include "yaml-cpp/yaml.h"
 
 namespace vmscan {
@@ -342,157 +343,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return text;
 }
 
-// ---- JSON output -------------------------------------------------------------------------
-
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          absl::StrAppend(&out, absl::StrFormat("\\u%04x", static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-// Shortest precision that reads back to the same value. Non-finite values are strings, as in
-// protobuf's JSON mapping.
-template <typename T>
-std::string JsonFloat(T value) {
-  if (std::isnan(value)) return "\"NaN\"";
-  if (std::isinf(value)) return value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  constexpr int kMaxDigits = std::numeric_limits<T>::max_digits10;
-  for (int digits = std::numeric_limits<T>::digits10; digits < kMaxDigits; ++digits) {
-    std::string text = absl::StrFormat("%.*g", digits, value);
-    absl::StatusOr<T> back = ToFloat<T>(text, "", "");
-    if (back.ok() && *back == value) return text;
-  }
-  return absl::StrFormat("%.*g", kMaxDigits, value);
-}
-
-void AppendMessage(const Message& message, int indent, std::string* out);
-
-void AppendValue(const Message& message, const FieldDescriptor* field, int index, int indent,
-                 std::string* out) {
-  const Reflection* r = message.GetReflection();
-  const bool rep = index >= 0;
-  switch (field->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-      return absl::StrAppend(
-          out, rep ? r->GetRepeatedInt32(message, field, index) : r->GetInt32(message, field));
-    case FieldDescriptor::CPPTYPE_INT64:
-      return absl::StrAppend(
-          out, rep ? r->GetRepeatedInt64(message, field, index) : r->GetInt64(message, field));
-    case FieldDescriptor::CPPTYPE_UINT32:
-      return absl::StrAppend(
-          out, rep ? r->GetRepeatedUInt32(message, field, index) : r->GetUInt32(message, field));
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return absl::StrAppend(
-          out, rep ? r->GetRepeatedUInt64(message, field, index) : r->GetUInt64(message, field));
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      return absl::StrAppend(out, JsonFloat(rep ? r->GetRepeatedFloat(message, field, index)
-                                                : r->GetFloat(message, field)));
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      return absl::StrAppend(out, JsonFloat(rep ? r->GetRepeatedDouble(message, field, index)
-                                                : r->GetDouble(message, field)));
-    case FieldDescriptor::CPPTYPE_BOOL:
-      return absl::StrAppend(
-          out, (rep ? r->GetRepeatedBool(message, field, index) : r->GetBool(message, field))
-                   ? "true"
-                   : "false");
-    case FieldDescriptor::CPPTYPE_ENUM: {
-      int number =
-          rep ? r->GetRepeatedEnumValue(message, field, index) : r->GetEnumValue(message, field);
-      const auto* value = field->enum_type()->FindValueByNumber(number);
-      return absl::StrAppend(out, value ? JsonString(value->name()) : absl::StrCat(number));
-    }
-    case FieldDescriptor::CPPTYPE_STRING:
-      return absl::StrAppend(out, JsonString(rep ? r->GetRepeatedString(message, field, index)
-                                                 : r->GetString(message, field)));
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      return AppendMessage(
-          rep ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field),
-          indent, out);
-  }
-}
-
-// A map field as a JSON object, entries sorted by key so that the output is canonical.
-void AppendMap(const Message& message, const FieldDescriptor* field, int indent, std::string* out) {
-  const Reflection* r = message.GetReflection();
-  const FieldDescriptor* key_field = field->message_type()->map_key();
-  const FieldDescriptor* value_field = field->message_type()->map_value();
-  std::vector<std::pair<std::string, std::string>> entries;
-  for (int i = 0; i < r->FieldSize(message, field); ++i) {
-    const Message& entry = r->GetRepeatedMessage(message, field, i);
-    std::string key;
-    if (key_field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      key = entry.GetReflection()->GetString(entry, key_field);
-    } else {
-      AppendValue(entry, key_field, -1, 0, &key);
-    }
-    std::string value;
-    AppendValue(entry, value_field, -1, indent + 2, &value);
-    entries.emplace_back(JsonString(key), std::move(value));
-  }
-  std::sort(entries.begin(), entries.end());
-  if (entries.empty()) return absl::StrAppend(out, "{}");
-  const std::string pad(indent + 2, ' ');
-  absl::StrAppend(out, "{\n");
-  for (size_t i = 0; i < entries.size(); ++i) {
-    absl::StrAppend(out, pad, entries[i].first, ": ", entries[i].second,
-                    i + 1 < entries.size() ? ",\n" : "\n");
-  }
-  absl::StrAppend(out, std::string(indent, ' '), "}");
-}
-
-void AppendMessage(const Message& message, int indent, std::string* out) {
-  const Descriptor* type = message.GetDescriptor();
-  const Reflection* r = message.GetReflection();
-  const std::string pad(indent + 2, ' ');
-  bool first = true;
-  for (int i = 0; i < type->field_count(); ++i) {
-    const FieldDescriptor* field = type->field(i);
-    // Only the member of a oneof that is set; every other field, set or not.
-    if (field->real_containing_oneof() != nullptr && !r->HasField(message, field)) continue;
-    absl::StrAppend(out, first ? "{\n" : ",\n", pad, JsonString(field->name()), ": ");
-    first = false;
-    if (field->is_map()) {
-      AppendMap(message, field, indent + 2, out);
-    } else if (field->is_repeated()) {
-      const int size = r->FieldSize(message, field);
-      absl::StrAppend(out, size == 0 ? "[]" : "[\n");
-      for (int j = 0; j < size; ++j) {
-        absl::StrAppend(out, pad, "  ");
-        AppendValue(message, field, j, indent + 4, out);
-        absl::StrAppend(out, j + 1 < size ? ",\n" : "\n");
-      }
-      if (size > 0) absl::StrAppend(out, pad, "]");
-    } else {
-      AppendValue(message, field, -1, indent + 2, out);
-    }
-  }
-  absl::StrAppend(out, first ? "{}" : absl::StrCat("\n", std::string(indent, ' '), "}"));
-}
-
 }  // namespace
 
 absl::Status MergeConfigText(absl::string_view text, absl::string_view source,
@@ -575,9 +425,14 @@ absl::Status ApplyOverride(absl::string_view assignment, google::protobuf::Messa
 }
 
 std::string ConfigToJson(const google::protobuf::Message& message) {
-  std::string out;
-  AppendMessage(message, 0, &out);
-  return out + "\n";
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  // Printing a message we built ourselves cannot fail.
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
 }
 
 }  // namespace vmscan
