@@ -47,6 +47,14 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   if (config.limits().max_message_bytes() > (2ull << 30)) {
     return absl::InvalidArgumentError("limits.max_message_bytes must be at most 2 GiB");
   }
+  const uint64_t file_limit = config.limits().max_file_bytes();
+  if (file_limit != 0 && file_limit < config.limits().max_message_bytes()) {
+    // The engine treats the whole message as one file: every message between the two limits
+    // would be accepted and then always be unscannable.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "limits.max_file_bytes (", file_limit, ") must be at least limits.max_message_bytes (",
+        config.limits().max_message_bytes(), ")"));
+  }
   if (config.scan_deadline_ms() < 100) {
     return absl::InvalidArgumentError("scan_deadline_ms must be at least 100");
   }

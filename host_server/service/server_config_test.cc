@@ -32,6 +32,8 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {[](v1::ServerConfig* c) { c->mutable_limits()->set_max_message_bytes(0); },
        "limits.max_message_bytes"},
       {[](v1::ServerConfig* c) { c->set_scan_deadline_ms(5); }, "scan_deadline_ms"},
+      {[](v1::ServerConfig* c) { c->mutable_limits()->set_max_file_bytes(1 << 20); },
+       "limits.max_file_bytes"},
       {[](v1::ServerConfig* c) { c->set_log_level("loud"); }, "log level"},
   };
   for (const Case& c : cases) {
