@@ -20,6 +20,34 @@ v1::ActionOnThreat::Value ResolveActionOnThreat(v1::ActionOnThreat::Value value)
   return value;
 }
 
+absl::Status NormalizeRoute(v1::ScanMetadata* metadata) {
+  switch (metadata->channel()) {
+    case v1::SMTP:
+      if (metadata->direction() == v1::INCOMING) {
+        return absl::InvalidArgumentError(
+            "metadata.direction INCOMING contradicts channel SMTP (mail the VM sends)");
+      }
+      metadata->set_direction(v1::OUTGOING);
+      return absl::OkStatus();
+    case v1::MILTER:
+      if (metadata->direction() != v1::INCOMING && metadata->direction() != v1::OUTGOING) {
+        return absl::InvalidArgumentError(
+            "metadata.direction must be INCOMING or OUTGOING for channel MILTER");
+      }
+      return absl::OkStatus();
+    case v1::POP3:
+    case v1::IMAP:
+    case v1::CLI:
+      if (metadata->direction() == v1::DIRECTION_UNSPECIFIED) {
+        metadata->set_direction(v1::INCOMING);
+      }
+      return absl::OkStatus();
+    default:
+      return absl::InvalidArgumentError(
+          "metadata.channel is required (SMTP, MILTER, POP3, IMAP or CLI)");
+  }
+}
+
 bool IsOutgoingSmtp(v1::Channel channel, v1::Direction direction) {
   return direction == v1::OUTGOING && (channel == v1::SMTP || channel == v1::MILTER);
 }

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "vmscan/v1/config.pb.h"
 #include "vmscan/v1/scan.pb.h"
 
@@ -22,6 +23,12 @@ struct ActionDecision {
 
 // AUTO means what the product's experts chose: DISINFECT_ELSE_DELETE. UNSPECIFIED means AUTO.
 v1::ActionOnThreat::Value ResolveActionOnThreat(v1::ActionOnThreat::Value value);
+
+// Checks and completes the channel/direction of a scan request, so the SMTP rule cannot be
+// dodged by leaving the direction out: SMTP (the agent's SMTP proxy) is always OUTGOING, and
+// INCOMING with it is a contradiction; MILTER must say its direction; other channels default to
+// INCOMING. InvalidArgument naming the field otherwise (also for an unset channel).
+absl::Status NormalizeRoute(v1::ScanMetadata* metadata);
 
 // True when a message sent via SMTP (SMTP proxy, or milter on outgoing mail): a threat in it is
 // blocked whatever the action chosen.

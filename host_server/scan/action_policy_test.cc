@@ -127,6 +127,32 @@ TEST(ActionPolicyTest, ReasonNamesTheSettingAsConfigured) {
   EXPECT_EQ(d.reason, "mail_antivirus.action_on_threat=AUTO (disinfection failed: deleted)");
 }
 
+TEST(ActionPolicyTest, NormalizeRouteClosesTheSmtpLoophole) {
+  v1::ScanMetadata m;
+  m.set_channel(v1::SMTP);  // direction left out
+  ASSERT_TRUE(NormalizeRoute(&m).ok());
+  EXPECT_EQ(m.direction(), v1::OUTGOING);
+  EXPECT_EQ(
+      DecideAction(Settings(ActionOnThreat::AUTO), v1::INFECTED, m.channel(), m.direction(), true)
+          .action,
+      v1::BLOCK);
+  m.set_direction(v1::INCOMING);
+  EXPECT_EQ(NormalizeRoute(&m).code(), absl::StatusCode::kInvalidArgument);
+  m.set_channel(v1::MILTER);
+  m.clear_direction();
+  EXPECT_EQ(NormalizeRoute(&m).code(), absl::StatusCode::kInvalidArgument);
+  m.set_direction(v1::OUTGOING);
+  EXPECT_TRUE(NormalizeRoute(&m).ok());
+  m.set_channel(v1::POP3);
+  m.clear_direction();
+  ASSERT_TRUE(NormalizeRoute(&m).ok());
+  EXPECT_EQ(m.direction(), v1::INCOMING);
+  m.clear_channel();
+  absl::Status unset = NormalizeRoute(&m);
+  EXPECT_EQ(unset.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(unset.message().find("metadata.channel"), absl::string_view::npos);
+}
+
 TEST(ActionPolicyTest, UnknownVerdictIsNeverDelivered) {
   EXPECT_EQ(DecideAction(Settings(ActionOnThreat::AUTO), v1::VERDICT_UNSPECIFIED, v1::CLI,
                          v1::INCOMING, false)

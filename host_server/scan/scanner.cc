@@ -9,9 +9,9 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "host_server/mail/disinfect.h"
+#include "host_server/mail/message_summary.h"
 #include "host_server/scan/action_policy.h"
 #include "host_server/scan/mail_analysis.h"
-#include "host_server/scan/message_summary.h"
 
 namespace vmscan {
 namespace {
@@ -47,8 +47,13 @@ v1::BackupRecord BackupMetadata(const v1::ScanMetadata& metadata, absl::string_v
   record.set_channel(metadata.channel());
   record.set_direction(metadata.direction());
   record.set_envelope_sender(metadata.envelope_sender());
-  for (const std::string& rcpt : metadata.envelope_recipients()) record.add_recipients(rcpt);
   MessageSummary summary = SummarizeHeaders(message);
+  // The SMTP envelope when the channel has one; the message's To and Cc otherwise (POP3, IMAP).
+  if (metadata.envelope_recipients_size() > 0) {
+    for (const std::string& rcpt : metadata.envelope_recipients()) record.add_recipients(rcpt);
+  } else {
+    for (const std::string& rcpt : summary.recipients) record.add_recipients(rcpt);
+  }
   record.set_subject(summary.subject);
   record.set_message_id(summary.message_id);
   if (record.envelope_sender().empty()) record.set_envelope_sender(summary.from);

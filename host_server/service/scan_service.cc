@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
+#include "host_server/scan/action_policy.h"
 
 namespace vmscan {
 namespace {
@@ -44,6 +45,10 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
       }
       metadata_ = std::move(*request_.mutable_metadata());
       have_metadata_ = true;
+      if (absl::Status route = NormalizeRoute(&metadata_); !route.ok()) {
+        FinishOnce(ToGrpcStatus(route));
+        return;
+      }
       if (metadata_.size() > options_.max_message_bytes) {
         FinishOnce(TooLarge(metadata_.size()));
         return;

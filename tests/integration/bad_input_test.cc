@@ -93,6 +93,20 @@ TEST_F(BadInputTest, MetadataInALaterRequest) {
   EXPECT_TRUE(absl::StrContains(s.error_message(), "only in the first")) << s.error_message();
 }
 
+TEST_F(BadInputTest, ChannelMissingOrContradictory) {
+  v1::ScanRequest no_channel = WithMetadata(PlainMail("x", "y"));
+  no_channel.mutable_metadata()->clear_channel();
+  grpc::Status s = Send({no_channel});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "metadata.channel")) << s.error_message();
+  v1::ScanRequest incoming_smtp = WithMetadata(PlainMail("x", "y"));
+  incoming_smtp.mutable_metadata()->set_channel(v1::SMTP);
+  incoming_smtp.mutable_metadata()->set_direction(v1::INCOMING);
+  s = Send({incoming_smtp});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ExpectStillServing();
+}
+
 TEST_F(BadInputTest, ZeroLengthChunksAreHarmless) {
   grpc::Status s =
       Send({WithMetadata(""), Chunk(""), Chunk(PlainMail("zero", "chunks")), Chunk(""), Chunk("")});

@@ -1,6 +1,7 @@
-#include "host_server/scan/message_summary.h"
+#include "host_server/mail/message_summary.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -31,6 +32,17 @@ TEST(MessageSummaryTest, GarbageGivesEmptyFields) {
   EXPECT_EQ(s.subject, "");
   EXPECT_EQ(s.from, "");
   EXPECT_EQ(SummarizeHeaders("").message_id, "");
+}
+
+TEST(MessageSummaryTest, SubjectIsDecodedAndRecipientsComeFromToAndCc) {
+  MessageSummary s = SummarizeHeaders(
+      "Subject: =?utf-8?q?Rechnung_f=C3=BCr_Sie?=\r\n"
+      "To: Bob <bob@example.net>, \"Carol, C.\" <carol@example.net>\r\n"
+      "Cc: team: dave@example.net, erin@example.net;\r\n"
+      "\r\nbody\r\n");
+  EXPECT_EQ(s.subject, "Rechnung f\xC3\xBCr Sie");
+  EXPECT_EQ(s.recipients, (std::vector<std::string>{"bob@example.net", "carol@example.net",
+                                                    "dave@example.net", "erin@example.net"}));
 }
 
 TEST(MessageSummaryTest, LongValuesAreCut) {
