@@ -88,12 +88,17 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   service_options.request_deadline = absl::Milliseconds(config.scan_deadline_ms());
   server->scan_service_ = std::make_unique<ScanServiceImpl>(server->scanner_.get(),
                                                             server->pool_.get(), service_options);
+  // Plaintext for now: the admin API answers loopback callers only (see admin_service.h).
+  server->backup_admin_ = std::make_unique<BackupAdminService>(
+      server->backup_.get(), std::make_unique<LoopbackAdminAuthorizer>(),
+      BackupAdminService::Options());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->scan_service_.get());
+  builder.RegisterService(server->backup_admin_.get());
   // Chunks are small; this bounds what one ScanRequest may make the server allocate.
   builder.SetMaxReceiveMessageSize(8 << 20);
   server->server_ = builder.BuildAndStart();

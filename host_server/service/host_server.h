@@ -1,5 +1,6 @@
 // HostServer: one running SVM host server — engine, backup store, scanner, worker pool and the
-// gRPC server with health checking and reflection — assembled from a validated ServerConfig.
+// gRPC server (ScanService, BackupAdmin, health checking, reflection) — assembled from a validated
+// ServerConfig.
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<HostServer> server, HostServer::Start(config));
 //   std::cout << "listening on " << server->address();
@@ -13,8 +14,8 @@
 #include <grpcpp/server.h>
 
 #include <memory>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
@@ -22,6 +23,7 @@
 #include "host_server/scan/engine_slot.h"
 #include "host_server/scan/scanner.h"
 #include "host_server/scan/worker_pool.h"
+#include "host_server/service/admin_service.h"
 #include "host_server/service/scan_service.h"
 #include "vmscan/v1/config.pb.h"
 
@@ -50,6 +52,7 @@ class HostServer {
   std::unique_ptr<Scanner> scanner_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<ScanServiceImpl> scan_service_;
+  std::unique_ptr<BackupAdminService> backup_admin_;  // vmscanctl's Backup API
   std::unique_ptr<grpc::Server> server_;
   // Applies Backup retention periodically (it also runs after every Put).
   std::thread retention_thread_;

@@ -1,0 +1,159 @@
+#include "tools/vmscanctl/admin_client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+
+namespace vmscan {
+namespace {
+
+// A list of 10000 records (the server's maximum page) is a few MiB.
+constexpr int kMaxReceiveBytes = 64 << 20;
+
+}  // namespace
+
+std::unique_ptr<BackupAdminClient> BackupAdminClient::Create(const std::string& server,
+                                                             absl::Duration timeout) {
+  return std::unique_ptr<BackupAdminClient>(new BackupAdminClient(server, timeout));
+}
+
+BackupAdminClient::BackupAdminClient(std::string server, absl::Duration timeout)
+    : server_(std::move(server)), timeout_(timeout) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+  channel_ = grpc::CreateCustomChannel(server_, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::BackupAdmin::NewStub(channel_);
+}
+
+absl::Status BackupAdminClient::Prepare(grpc::ClientContext& context) {
+  const absl::Time deadline = absl::Now() + timeout_;
+  context.set_deadline(absl::ToChronoTime(deadline));
+  // Waits for READY but gives up at the first failed attempt: a refused connection is reported
+  // at once instead of after the whole timeout of gRPC's reconnect backoff.
+  grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+  while (state != GRPC_CHANNEL_READY) {
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot reach vmscan-server at ", server_,
+                       " (connection failed: is it running, and is this its address?)"));
+    }
+    if (!channel_->WaitForStateChange(state, absl::ToChronoTime(deadline))) {
+      return absl::UnavailableError(absl::StrCat("cannot reach vmscan-server at ", server_,
+                                                 ": not connected within ",
+                                                 absl::FormatDuration(timeout_)));
+    }
+    state = channel_->GetState(/*try_to_connect=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ListBackupsResponse> BackupAdminClient::List(const v1::BackupFilter& filter) {
+  grpc::ClientContext context;
+  VMSCAN_RETURN_IF_ERROR(Prepare(context));
+  v1::ListBackupsRequest request;
+  *request.mutable_filter() = filter;
+  v1::ListBackupsResponse response;
+  VMSCAN_RETURN_IF_ERROR(FromGrpcStatus(stub_->ListBackups(&context, request, &response)));
+  return response;
+}
+
+absl::StatusOr<v1::BackupRecord> BackupAdminClient::Get(const std::string& id) {
+  grpc::ClientContext context;
+  VMSCAN_RETURN_IF_ERROR(Prepare(context));
+  v1::GetBackupRequest request;
+  request.set_id(id);
+  v1::BackupRecord record;
+  VMSCAN_RETURN_IF_ERROR(FromGrpcStatus(stub_->GetBackup(&context, request, &record)));
+  return record;
+}
+
+absl::StatusOr<v1::BackupRecord> BackupAdminClient::Export(
+    const std::string& id, absl::FunctionRef<absl::Status(absl::string_view)> sink) {
+  grpc::ClientContext context;
+  VMSCAN_RETURN_IF_ERROR(Prepare(context));
+  v1::ExportBackupRequest request;
+  request.set_id(id);
+  std::unique_ptr<grpc::ClientReader<v1::ExportBackupResponse>> reader =
+      stub_->ExportBackup(&context, request);
+
+  // The first local problem (a sink failure, a stream that breaks its contract) wins over the
+  // CANCELLED status that cancelling the call then produces.
+  absl::Status local;
+  bool have_record = false;
+  v1::BackupRecord record;
+  uint64_t received = 0;
+  Sha256 hash;
+  v1::ExportBackupResponse message;
+  while (local.ok() && reader->Read(&message)) {
+    if (!have_record) {
+      if (!message.has_record()) {
+        local = absl::DataLossError(
+            absl::StrCat("export of backup ", id, ": the server sent data before the record"));
+        break;
+      }
+      record = std::move(*message.mutable_record());
+      have_record = true;
+    }
+    const std::string& chunk = message.chunk();
+    if (chunk.empty()) continue;
+    received += chunk.size();
+    if (received > record.size()) {
+      local = absl::DataLossError(absl::StrCat("export of backup ", id, ": received more than the ",
+                                               record.size(), " bytes the record announces"));
+      break;
+    }
+    hash.Update(chunk);
+    local = sink(chunk);
+  }
+  if (!local.ok()) {
+    context.TryCancel();
+    (void)reader->Finish();
+    return local;
+  }
+  VMSCAN_RETURN_IF_ERROR(FromGrpcStatus(reader->Finish()));
+  if (!have_record) {
+    return absl::DataLossError(absl::StrCat("export of backup ", id, ": the server sent nothing"));
+  }
+  const std::string sha256 = hash.FinishHex();
+  if (received != record.size() || sha256 != record.sha256()) {
+    return absl::DataLossError(absl::StrCat(
+        "export of backup ", id, ": received ", received, " bytes with SHA-256 ", sha256,
+        ", the record says ", record.size(), " bytes with SHA-256 ", record.sha256()));
+  }
+  return record;
+}
+
+absl::Status BackupAdminClient::Delete(const std::string& id) {
+  grpc::ClientContext context;
+  VMSCAN_RETURN_IF_ERROR(Prepare(context));
+  v1::DeleteBackupRequest request;
+  request.set_id(id);
+  v1::DeleteBackupResponse response;
+  return FromGrpcStatus(stub_->DeleteBackup(&context, request, &response));
+}
+
+absl::StatusOr<uint64_t> BackupAdminClient::Purge(const v1::PurgeBackupsRequest& request) {
+  grpc::ClientContext context;
+  VMSCAN_RETURN_IF_ERROR(Prepare(context));
+  v1::PurgeBackupsResponse response;
+  VMSCAN_RETURN_IF_ERROR(FromGrpcStatus(stub_->PurgeBackups(&context, request, &response)));
+  return response.removed();
+}
+
+absl::StatusOr<v1::BackupStats> BackupAdminClient::Stats() {
+  grpc::ClientContext context;
+  VMSCAN_RETURN_IF_ERROR(Prepare(context));
+  v1::BackupStats stats;
+  VMSCAN_RETURN_IF_ERROR(
+      FromGrpcStatus(stub_->GetBackupStats(&context, v1::GetBackupStatsRequest(), &stats)));
+  return stats;
+}
+
+}  // namespace vmscan
