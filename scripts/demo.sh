@@ -34,11 +34,16 @@ scan infected-attachment.eml cli
 scan infected-zip.eml pop3
 scan outgoing-smtp.eml smtp-out
 
+echo "Backup copies kept by the SVM (vmscanctl backup list, newest first):"
+./build/tools/vmscanctl/vmscanctl --server "127.0.0.1:$(cat var/server.port)" backup list --limit 5
+echo
+
 cat <<'TXT'
 Next steps:
   - JSON for scripts:          ./build/guest_agent/vmscan-agent scan --json deploy/samples/infected-zip.eml
   - pipe use (procmail/sieve): ./build/guest_agent/vmscan-agent scan --output - - < message.eml > delivered.eml
   - another action:            ./build/host_server/vmscan-server --set mail_antivirus.action_on_threat=BLOCK
   - see every setting:         ./build/host_server/vmscan-server --print-config
+  - a Backup copy, original:   ./build/tools/vmscanctl/vmscanctl backup export ID -o original.eml
   - server log of this run:    var/server.log
 TXT
