@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "guest_agent/cli/scan_command.h"
+#include "guest_agent/runner/run_command.h"
 
 namespace {
 
@@ -15,6 +16,7 @@ The vmscan guest agent: hands this VM's mail to the SVM of its host for scanning
 
 Commands:
   scan [FILE|-]   scan one message and print the verdict and action (see 'scan --help')
+  run             run the SMTP proxy and/or milter of the config until SIGTERM (see 'run --help')
   --help, --version
 )";
 
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "scan") return vmscan::RunScanCommand(args, std::cin, std::cout, std::cerr);
+  if (command == "run") return vmscan::RunAgentCommand(args, std::cout, std::cerr);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;

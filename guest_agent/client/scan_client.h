@@ -11,6 +11,7 @@
 #ifndef VMSCAN_GUEST_AGENT_CLIENT_SCAN_CLIENT_H_
 #define VMSCAN_GUEST_AGENT_CLIENT_SCAN_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ struct ScanResponse {
   std::string cleaned;  // the message to deliver instead, for DELIVER_DISINFECTED
   std::string server;   // the SVM that answered
 };
+
+// How interceptors call the SVM (ScanClient::Scan, or a fake in tests). Must be thread-safe.
+using ScanFunction =
+    std::function<absl::StatusOr<ScanResponse>(const v1::ScanMetadata&, absl::string_view)>;
 
 class ScanClient {
  public:

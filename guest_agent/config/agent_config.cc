@@ -5,6 +5,7 @@
 #include "common/config/config_loader.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "guest_agent/config/ip_network.h"
 
 namespace vmscan {
 
@@ -16,8 +17,89 @@ v1::AgentConfig DefaultAgentConfig() {
   config.set_timeout_ms(300000);
   config.set_connect_timeout_ms(3000);
   config.set_log_level("info");
+  config.set_on_no_scanner(v1::OnNoScanner::TEMPFAIL);
+  config.set_shutdown_grace_ms(30000);
+  v1::SmtpProxyConfig* proxy = config.mutable_smtp_proxy();
+  proxy->set_max_message_bytes(50ull << 20);
+  proxy->set_max_line_bytes(4096);
+  proxy->set_idle_timeout_ms(300000);
+  proxy->set_session_timeout_ms(3600000);
+  proxy->set_max_sessions(200);
+  proxy->set_scan_workers(4);
+  proxy->set_bare_line_endings(v1::BareLineEndings::REJECT);
+  proxy->set_upstream_tls(v1::UpstreamTls::OPPORTUNISTIC);
+  v1::MilterConfig* milter = config.mutable_milter();
+  milter->set_max_message_bytes(50ull << 20);
+  milter->set_timeout_ms(7200000);
   return config;
 }
+
+namespace {
+
+bool IsHostPort(const std::string& address) {
+  size_t colon = address.rfind(':');
+  return colon != std::string::npos && colon > 0 && colon + 1 < address.size();
+}
+
+absl::Status ValidateSmtpProxy(const v1::SmtpProxyConfig& proxy) {
+  if (proxy.listen().empty()) return absl::OkStatus();
+  // An empty host listens on every interface (":10025").
+  if (proxy.listen().rfind(':') == std::string::npos || absl::EndsWith(proxy.listen(), ":")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("smtp_proxy.listen: '", proxy.listen(), "' is not host:port"));
+  }
+  if (!IsHostPort(proxy.upstream())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("smtp_proxy.upstream: '", proxy.upstream(),
+                     "' is not host:port (the submission server the proxy relays to is required)"));
+  }
+  if (proxy.max_message_bytes() < 1024) {
+    return absl::InvalidArgumentError("smtp_proxy.max_message_bytes must be >= 1024");
+  }
+  if (proxy.max_line_bytes() < 512 || proxy.max_line_bytes() > (1u << 20)) {
+    return absl::InvalidArgumentError("smtp_proxy.max_line_bytes must be between 512 and 1048576");
+  }
+  if (proxy.idle_timeout_ms() < 100 || proxy.session_timeout_ms() < 100) {
+    return absl::InvalidArgumentError(
+        "smtp_proxy.idle_timeout_ms and session_timeout_ms must be >= 100");
+  }
+  if (proxy.max_sessions() < 1) {
+    return absl::InvalidArgumentError("smtp_proxy.max_sessions must be >= 1");
+  }
+  if (proxy.scan_workers() < 1 || proxy.scan_workers() > 256) {
+    return absl::InvalidArgumentError("smtp_proxy.scan_workers must be between 1 and 256");
+  }
+  if (proxy.tls_cert_file().empty() != proxy.tls_key_file().empty()) {
+    return absl::InvalidArgumentError(
+        "smtp_proxy.tls_cert_file and smtp_proxy.tls_key_file go together");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMilter(const v1::MilterConfig& milter) {
+  if (milter.listen().empty()) return absl::OkStatus();
+  if (!absl::StartsWith(milter.listen(), "inet:") && !absl::StartsWith(milter.listen(), "inet6:") &&
+      !absl::StartsWith(milter.listen(), "unix:") && !absl::StartsWith(milter.listen(), "local:")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("milter.listen: '", milter.listen(),
+                     "' is not a milter socket (inet:PORT@HOST, inet:HOST:PORT or unix:/path)"));
+  }
+  for (const std::string& network : milter.local_networks()) {
+    absl::StatusOr<IpNetwork> parsed = IpNetwork::Parse(network);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("milter.local_networks: ", parsed.status().message()));
+    }
+  }
+  if (milter.max_message_bytes() < 1024) {
+    return absl::InvalidArgumentError("milter.max_message_bytes must be >= 1024");
+  }
+  if (milter.timeout_ms() < 1000)
+    return absl::InvalidArgumentError("milter.timeout_ms must be >= 1000");
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status ValidateAgentConfig(const v1::AgentConfig& config) {
   if (config.servers().empty()) {
@@ -39,6 +121,8 @@ absl::Status ValidateAgentConfig(const v1::AgentConfig& config) {
   }
   absl::StatusOr<LogLevel> level = ParseLogLevel(config.log_level());
   if (!level.ok()) return level.status();
+  VMSCAN_RETURN_IF_ERROR(ValidateSmtpProxy(config.smtp_proxy()));
+  VMSCAN_RETURN_IF_ERROR(ValidateMilter(config.milter()));
   return absl::OkStatus();
 }
 

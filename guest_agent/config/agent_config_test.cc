@@ -38,5 +38,34 @@ TEST(AgentConfigTest, BadValuesAreRefusedWithTheFieldName) {
   EXPECT_TRUE(absl::StrContains(typo.status().message(), "vm.idd")) << typo.status();
 }
 
+TEST(AgentConfigTest, InterceptorDefaultsAndValidation) {
+  absl::StatusOr<v1::AgentConfig> config = LoadAgentConfig("", {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->on_no_scanner(), v1::OnNoScanner::TEMPFAIL);
+  EXPECT_TRUE(config->smtp_proxy().listen().empty());
+  EXPECT_EQ(config->smtp_proxy().max_message_bytes(), 50u << 20);
+  EXPECT_EQ(config->smtp_proxy().bare_line_endings(), v1::BareLineEndings::REJECT);
+  EXPECT_TRUE(config->milter().listen().empty());
+
+  absl::StatusOr<v1::AgentConfig> no_upstream = LoadAgentConfig("", {"smtp_proxy.listen=:10025"});
+  EXPECT_TRUE(absl::StrContains(no_upstream.status().message(), "smtp_proxy.upstream"))
+      << no_upstream.status();
+  absl::StatusOr<v1::AgentConfig> half_tls = LoadAgentConfig(
+      "", {"smtp_proxy.listen=:10025", "smtp_proxy.upstream=mx:587", "smtp_proxy.tls_cert_file=x"});
+  EXPECT_FALSE(half_tls.ok());
+  absl::StatusOr<v1::AgentConfig> bad_socket = LoadAgentConfig("", {"milter.listen=8894"});
+  EXPECT_TRUE(absl::StrContains(bad_socket.status().message(), "milter.listen"));
+  absl::StatusOr<v1::AgentConfig> good = LoadAgentConfig(
+      "", {"milter.listen=inet:127.0.0.1:8894", "milter.local_networks=10.0.0.0/8,::1",
+           "on_no_scanner=DELIVER_UNSCANNED"});
+  EXPECT_TRUE(good.ok()) << good.status();
+}
+
+TEST(AgentConfigTest, TheShippedExampleLoads) {
+  absl::StatusOr<v1::AgentConfig> config =
+      LoadAgentConfig(VMSCAN_SOURCE_DIR "/deploy/config/agent.yaml", {});
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
 }  // namespace
 }  // namespace vmscan

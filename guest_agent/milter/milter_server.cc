@@ -1,0 +1,319 @@
+#include "guest_agent/milter/milter_server.h"
+
+#include <arpa/inet.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "guest_agent/client/verdict_text.h"
+#include "guest_agent/milter/milter_decision.h"
+#include "guest_agent/milter/milter_message.h"
+
+namespace vmscan {
+namespace {
+
+// What the callbacks share. libmilter's callbacks are plain functions, so this is reached
+// through one process-wide pointer; each callback holds a reference while it runs, so Stop()
+// never frees it under a callback.
+struct MilterState {
+  v1::VmIdentity vm;
+  v1::OnNoScanner::Value on_no_scanner = v1::OnNoScanner::TEMPFAIL;
+  std::vector<IpNetwork> local_networks;
+  uint64_t max_message_bytes = 0;
+  ScanFunction scan;
+  absl::Mutex mu;
+  int scans_in_flight ABSL_GUARDED_BY(mu) = 0;
+};
+
+absl::Mutex g_state_mu(absl::kConstInit);
+std::shared_ptr<MilterState>* g_state ABSL_GUARDED_BY(g_state_mu) = nullptr;
+bool g_started ABSL_GUARDED_BY(g_state_mu) = false;
+
+std::shared_ptr<MilterState> State() {
+  absl::MutexLock lock(&g_state_mu);
+  return g_state ? *g_state : nullptr;
+}
+
+// Per MTA connection (smfi_setpriv).
+struct Connection {
+  std::string client_address;
+  std::string sender;
+  std::string auth;
+  std::vector<std::string> recipients;
+  std::unique_ptr<MilterMessage> message;
+};
+
+Connection* Conn(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+
+std::string Macro(SMFICTX* ctx, const char* name) {
+  const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
+  return v ? v : "";
+}
+
+std::string StripBrackets(const char* address) {
+  std::string a = address ? address : "";
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  return a;
+}
+
+// libmilter treats '%' in reply text as a format character.
+std::string ReplyText(const std::string& text) {
+  return absl::StrReplaceAll(SafeText(text, 400), {{"%", "%%"}});
+}
+
+sfsistat OnConnect(SMFICTX* ctx, char*, _SOCK_ADDR* addr) {
+  auto* c = new Connection();
+  if (addr != nullptr) {
+    char host[INET6_ADDRSTRLEN] = "";
+    if (addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(addr)->sin_addr, host, sizeof(host));
+    } else if (addr->sa_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(addr)->sin6_addr, host, sizeof(host));
+    }
+    c->client_address = host;
+  }
+  smfi_setpriv(ctx, c);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
+  Connection* c = Conn(ctx);
+  std::shared_ptr<MilterState> state = State();
+  if (c == nullptr || state == nullptr) return SMFIS_TEMPFAIL;
+  c->sender = StripBrackets(argv[0]);
+  c->auth = Macro(ctx, "{auth_authen}");
+  c->recipients.clear();
+  c->message = std::make_unique<MilterMessage>(state->max_message_bytes);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnEnvRcpt(SMFICTX* ctx, char** argv) {
+  if (Connection* c = Conn(ctx)) c->recipients.push_back(StripBrackets(argv[0]));
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnHeader(SMFICTX* ctx, char* name, char* value) {
+  Connection* c = Conn(ctx);
+  if (c != nullptr && c->message) c->message->AddHeader(name, value ? value : "");
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnBody(SMFICTX* ctx, unsigned char* chunk, size_t len) {
+  Connection* c = Conn(ctx);
+  if (c != nullptr && c->message) {
+    c->message->AppendBody(absl::string_view(reinterpret_cast<char*>(chunk), len));
+  }
+  return SMFIS_CONTINUE;
+}
+
+// Replaces every X-Vmscan-Status the sender may have put in with ours.
+void SetStatusHeader(SMFICTX* ctx, const MilterMessage& message, const std::string& value) {
+  int count = 0;
+  for (const HeaderField& h : message.headers()) {
+    if (absl::EqualsIgnoreCase(h.first, kStatusHeader)) ++count;
+  }
+  for (int i = count; i >= 1; --i)
+    smfi_chgheader(ctx, const_cast<char*>(kStatusHeader), i, nullptr);
+  smfi_addheader(ctx, const_cast<char*>(kStatusHeader), const_cast<char*>(value.c_str()));
+}
+
+bool ApplyCleaned(SMFICTX* ctx, const MilterMessage& original, const std::string& cleaned) {
+  std::vector<HeaderField> headers;
+  std::string body;
+  SplitMessage(cleaned, &headers, &body);
+  for (const HeaderEdit& e : HeaderEdits(original.headers(), headers)) {
+    char* name = const_cast<char*>(e.name.c_str());
+    char* value = e.remove ? nullptr : const_cast<char*>(e.value.c_str());
+    int rc =
+        e.index == 0 ? smfi_addheader(ctx, name, value) : smfi_chgheader(ctx, name, e.index, value);
+    if (rc != MI_SUCCESS) return false;
+  }
+  if (!absl::StrContains(cleaned, kStatusHeader)) {
+    smfi_addheader(ctx, const_cast<char*>(kStatusHeader), const_cast<char*>("disinfected"));
+  }
+  return smfi_replacebody(ctx, reinterpret_cast<unsigned char*>(body.data()),
+                          static_cast<int>(body.size())) == MI_SUCCESS;
+}
+
+sfsistat OnEom(SMFICTX* ctx) {
+  Connection* c = Conn(ctx);
+  std::shared_ptr<MilterState> state = State();
+  if (c == nullptr || !c->message || state == nullptr) return SMFIS_TEMPFAIL;
+  std::unique_ptr<MilterMessage> message = std::move(c->message);
+  const v1::Direction direction =
+      MilterDirection(c->auth, c->client_address, state->local_networks);
+  const std::string queue_id = Macro(ctx, "i");
+  const std::string tag =
+      absl::StrCat("milter ", queue_id.empty() ? "-" : queue_id, " <", c->sender, "> -> <",
+                   absl::StrJoin(c->recipients, ">, <"), ">, ",
+                   direction == v1::OUTGOING ? "outgoing" : "incoming", ": ");
+  if (message->too_large()) {
+    VMSCAN_LOG(INFO) << tag << "over milter.max_message_bytes: rejected";
+    smfi_setreply(ctx, const_cast<char*>("552"), const_cast<char*>("5.3.4"),
+                  const_cast<char*>("Message too big for virus scanning"));
+    return SMFIS_REJECT;
+  }
+  v1::ScanMetadata metadata;
+  *metadata.mutable_vm() = state->vm;
+  metadata.set_channel(v1::MILTER);
+  metadata.set_direction(direction);
+  metadata.set_envelope_sender(c->sender);
+  for (const std::string& r : c->recipients) metadata.add_envelope_recipients(r);
+  metadata.set_client_ref(absl::StrCat("milter ", queue_id, " from ", c->client_address));
+  const std::string raw = message->Assemble();
+  {
+    absl::MutexLock lock(&state->mu);
+    ++state->scans_in_flight;
+  }
+  absl::StatusOr<ScanResponse> scan = state->scan(metadata, raw);
+  {
+    absl::MutexLock lock(&state->mu);
+    --state->scans_in_flight;
+  }
+  MilterOutcome outcome = DecideMilter(scan, direction, state->on_no_scanner);
+  VMSCAN_LOG(INFO) << tag << outcome.summary;
+  switch (outcome.kind) {
+    case MilterOutcome::kAccept:
+      SetStatusHeader(ctx, *message, outcome.header_value);
+      return SMFIS_ACCEPT;
+    case MilterOutcome::kReplaceWithCleaned:
+      if (!ApplyCleaned(ctx, *message, scan->cleaned)) {
+        VMSCAN_LOG(WARNING) << tag << "the MTA refused the body replacement: tempfail";
+        return SMFIS_TEMPFAIL;
+      }
+      return SMFIS_ACCEPT;
+    case MilterOutcome::kDiscard:
+      return SMFIS_DISCARD;
+    case MilterOutcome::kReject:
+    case MilterOutcome::kTempfail: {
+      std::string text = ReplyText(outcome.text);
+      smfi_setreply(ctx, outcome.rcode.data(), outcome.xcode.data(), text.data());
+      return outcome.kind == MilterOutcome::kReject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+    }
+  }
+  return SMFIS_TEMPFAIL;
+}
+
+sfsistat OnAbort(SMFICTX* ctx) {
+  if (Connection* c = Conn(ctx)) c->message.reset();
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnClose(SMFICTX* ctx) {
+  delete Conn(ctx);
+  smfi_setpriv(ctx, nullptr);
+  return SMFIS_CONTINUE;
+}
+
+}  // namespace
+
+std::string MilterSocketSpec(const std::string& listen) {
+  for (const char* prefix : {"inet:", "inet6:"}) {
+    if (absl::StartsWith(listen, prefix) && !absl::StrContains(listen, '@')) {
+      std::string rest = listen.substr(std::strlen(prefix));
+      size_t colon = rest.rfind(':');
+      if (colon != std::string::npos) {
+        return absl::StrCat(prefix, rest.substr(colon + 1), "@", rest.substr(0, colon));
+      }
+    }
+  }
+  return listen;
+}
+
+absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(const v1::AgentConfig& config,
+                                                                  const v1::VmIdentity& vm,
+                                                                  ScanFunction scan) {
+  auto state = std::make_shared<MilterState>();
+  state->vm = vm;
+  state->on_no_scanner = config.on_no_scanner() == v1::OnNoScanner::DELIVER_UNSCANNED
+                             ? v1::OnNoScanner::DELIVER_UNSCANNED
+                             : v1::OnNoScanner::TEMPFAIL;
+  for (const std::string& n : config.milter().local_networks()) {
+    absl::StatusOr<IpNetwork> net = IpNetwork::Parse(n);
+    if (!net.ok()) return net.status();
+    state->local_networks.push_back(*net);
+  }
+  state->max_message_bytes = config.milter().max_message_bytes();
+  state->scan = std::move(scan);
+  {
+    absl::MutexLock lock(&g_state_mu);
+    if (g_started) {
+      return absl::FailedPreconditionError("libmilter allows one milter per process");
+    }
+    g_started = true;
+    g_state = new std::shared_ptr<MilterState>(state);
+  }
+
+  static struct smfiDesc desc = {};
+  desc.xxfi_name = const_cast<char*>("vmscan-agent");
+  desc.xxfi_version = SMFI_VERSION;
+  desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+  desc.xxfi_connect = OnConnect;
+  desc.xxfi_envfrom = OnEnvFrom;
+  desc.xxfi_envrcpt = OnEnvRcpt;
+  desc.xxfi_header = OnHeader;
+  desc.xxfi_body = OnBody;
+  desc.xxfi_eom = OnEom;
+  desc.xxfi_abort = OnAbort;
+  desc.xxfi_close = OnClose;
+  if (smfi_register(desc) != MI_SUCCESS) return absl::InternalError("smfi_register failed");
+  std::string spec = MilterSocketSpec(config.milter().listen());
+  if (smfi_setconn(spec.data()) != MI_SUCCESS) {
+    return absl::InvalidArgumentError(absl::StrCat("milter.listen: bad socket '", spec, "'"));
+  }
+  smfi_settimeout(static_cast<int>(config.milter().timeout_ms() / 1000));
+  if (smfi_opensocket(true) != MI_SUCCESS) {
+    return absl::UnavailableError(absl::StrCat("milter: cannot listen on ", spec));
+  }
+  std::unique_ptr<MilterServer> server(new MilterServer());
+  MilterServer* s = server.get();
+  s->thread_ = std::thread([s] {
+    int rc = smfi_main();
+    if (rc != MI_SUCCESS) {
+      VMSCAN_LOG(ERROR) << "milter: smfi_main failed";
+    }
+    s->stopped_.store(true);
+  });
+  VMSCAN_LOG(INFO) << "milter: listening on " << spec << ", " << state->local_networks.size()
+                   << " local network(s)";
+  return server;
+}
+
+MilterServer::~MilterServer() { Stop(absl::ZeroDuration()); }
+
+void MilterServer::Stop(absl::Duration grace) {
+  if (stop_called_) return;
+  stop_called_ = true;
+  smfi_stop();
+  if (thread_.joinable()) thread_.join();
+  std::shared_ptr<MilterState> state = State();
+  if (state != nullptr) {
+    absl::MutexLock lock(&state->mu);
+    state->mu.AwaitWithTimeout(absl::Condition(
+                                   +[](MilterState* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+                                     return s->scans_in_flight == 0;
+                                   },
+                                   state.get()),
+                               grace);
+    if (state->scans_in_flight > 0) {
+      VMSCAN_LOG(WARNING) << "milter: " << state->scans_in_flight
+                          << " scan(s) still running at shutdown; the MTA will tempfail them";
+    }
+  }
+  {
+    absl::MutexLock lock(&g_state_mu);
+    delete g_state;
+    g_state = nullptr;
+  }
+  VMSCAN_LOG(INFO) << "milter: stopped";
+}
+
+}  // namespace vmscan
