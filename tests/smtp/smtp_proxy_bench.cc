@@ -164,7 +164,8 @@ class FastSink {
         for (char& c : cmd) c = static_cast<char>(toupper(c));
         buf.erase(0, lf + 1);
         if (cmd == "EHLO") {
-          ok = Write(fd, "250-fastsink\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SIZE 104857600\r\n");
+          ok =
+              Write(fd, "250-fastsink\r\n250-8BITMIME\r\n250-PIPELINING\r\n250 SIZE 104857600\r\n");
         } else if (cmd == "DATA") {
           in_data = true;
           ok = Write(fd, "354 End data with <CR><LF>.<CR><LF>\r\n");
@@ -250,9 +251,9 @@ absl::Status StartClamSmtpd(ClamSmtp* c, int sink_port) {
     const int port = FreePort();
     const std::string conf = absl::StrCat(c->dir, "/clamsmtpd-", idx, ".conf");
     std::ofstream(conf) << absl::StrCat(
-        "OutAddress: 127.0.0.1:", sink_port, "\nListen: 127.0.0.1:", port, "\nClamAddress: ",
-        c->dir, "/clamd.sock\nTempDirectory: ", tmp, "\nPidFile: ", c->dir, "/clamsmtpd-", idx,
-        ".pid\nMaxConnections: 64\nTimeOut: 60\nAction: drop\n");
+        "OutAddress: 127.0.0.1:", sink_port, "\nListen: 127.0.0.1:", port,
+        "\nClamAddress: ", c->dir, "/clamd.sock\nTempDirectory: ", tmp, "\nPidFile: ", c->dir,
+        "/clamsmtpd-", idx, ".pid\nMaxConnections: 64\nTimeOut: 60\nAction: drop\n");
     auto p = ChildProcess::Start({"/usr/sbin/clamsmtpd", "-d", "1", "-f", conf},
                                  absl::StrCat(c->dir, "/clamsmtpd-", idx, ".log"));
     if (!p.ok()) return p.status();
@@ -403,9 +404,9 @@ int Main(int argc, char** argv) {
     absl::Time t = absl::Now();
     if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
       uint32_t len = htonl(static_cast<uint32_t>(messages[i].size())), zero = 0;
-      std::string req = absl::StrCat(absl::string_view("zINSTREAM\0", 10),
-                                     absl::string_view(reinterpret_cast<char*>(&len), 4),
-                                     messages[i], absl::string_view(reinterpret_cast<char*>(&zero), 4));
+      std::string req = absl::StrCat(
+          absl::string_view("zINSTREAM\0", 10), absl::string_view(reinterpret_cast<char*>(&len), 4),
+          messages[i], absl::string_view(reinterpret_cast<char*>(&zero), 4));
       (void)!send(fd, req.data(), req.size(), MSG_NOSIGNAL);
       char buf[256];
       while (read(fd, buf, sizeof(buf)) > 0) {
@@ -481,15 +482,15 @@ int Main(int argc, char** argv) {
         std::cout.flush();
         if (std::string(name) == "vmscan" && clients == 1) {
           const double added = r.p99_ms - direct.p99_ms;
-          verdicts.push_back(absl::StrFormat(
-              "[%s sink] vmscan added p99 at c=1: %.2f ms (target < 5 ms): %s", sink_name, added,
-              added < 5 ? "MET" : "MISSED"));
+          verdicts.push_back(
+              absl::StrFormat("[%s sink] vmscan added p99 at c=1: %.2f ms (target < 5 ms): %s",
+                              sink_name, added, added < 5 ? "MET" : "MISSED"));
         }
         if (std::string(name) == "clamsmtp" && clients == 16) {
           const double ratio = r.msgs_per_s > 0 ? vmscan_rate / r.msgs_per_s : 0;
-          verdicts.push_back(absl::StrFormat(
-              "[%s sink] vmscan/clamsmtp msgs/s at c=16: %.2fx (target >= 3x): %s", sink_name,
-              ratio, ratio >= 3 ? "MET" : "MISSED"));
+          verdicts.push_back(
+              absl::StrFormat("[%s sink] vmscan/clamsmtp msgs/s at c=16: %.2fx (target >= 3x): %s",
+                              sink_name, ratio, ratio >= 3 ? "MET" : "MISSED"));
         }
       }
     }
