@@ -23,8 +23,7 @@ std::string Sha256::FinishHex() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(ctx_.get(), digest, &len) != 1) abort();
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), len));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 std::string Sha256Hex(absl::string_view data) {

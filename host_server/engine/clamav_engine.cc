@@ -309,8 +309,8 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
   if (error == CL_SUCCESS && db_version > 0) absl::StrAppend(&version, "-v", db_version);
 
   VMSCAN_LOG(DEBUG) << "loaded " << signatures << " signatures from " << dir << " (version "
-                   << version << ") in " << absl::ToDoubleMilliseconds(absl::Now() - start)
-                   << " ms; temp dir " << temp_dir;
+                    << version << ") in " << absl::ToDoubleMilliseconds(absl::Now() - start)
+                    << " ms; temp dir " << temp_dir;
   return std::unique_ptr<ClamavEngine>(new ClamavEngine(
       std::move(engine), signatures, static_cast<uint64_t>(max_file_bytes), std::move(version)));
 }

@@ -51,9 +51,9 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   if (file_limit != 0 && file_limit < config.limits().max_message_bytes()) {
     // The engine treats the whole message as one file: every message between the two limits
     // would be accepted and then always be unscannable.
-    return absl::InvalidArgumentError(absl::StrCat(
-        "limits.max_file_bytes (", file_limit, ") must be at least limits.max_message_bytes (",
-        config.limits().max_message_bytes(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat("limits.max_file_bytes (", file_limit,
+                                                   ") must be at least limits.max_message_bytes (",
+                                                   config.limits().max_message_bytes(), ")"));
   }
   if (config.scan_deadline_ms() < 100) {
     return absl::InvalidArgumentError("scan_deadline_ms must be at least 100");
