@@ -19,28 +19,6 @@
 namespace vmscan::testing {
 namespace {
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a shell command line; stdout and stderr captured separately.
-CommandRun Shell(const std::string& command) {
-  std::string err_file =
-      std::filesystem::temp_directory_path() / absl::StrCat("vmscan-cli-err-", getpid());
-  FILE* pipe = popen(absl::StrCat(command, " 2>", err_file).c_str(), "r");
-  CommandRun run;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = ReadFile(err_file).value_or("");
-  std::filesystem::remove(err_file);
-  return run;
-}
-
 class CliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

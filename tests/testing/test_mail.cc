@@ -1,9 +1,11 @@
 #include "tests/testing/test_mail.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -84,6 +86,23 @@ std::vector<std::string> PythonEmailCorpus() {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+CommandRun Shell(const std::string& command) {
+  static std::atomic<int> counter{0};
+  std::string err_file = std::filesystem::temp_directory_path() /
+                         absl::StrCat("vmscan-shell-err-", getpid(), "-", counter++);
+  FILE* pipe = popen(absl::StrCat(command, " 2>", err_file).c_str(), "r");
+  CommandRun run;
+  if (pipe == nullptr) return run;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, n);
+  int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.err = ReadFile(err_file).value_or("");
+  std::filesystem::remove(err_file);
+  return run;
 }
 
 std::string SourcePath(absl::string_view relative) {

@@ -32,6 +32,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 std::vector<std::string> PythonEmailCorpus();
 std::string SourcePath(absl::string_view relative);  // inside the source tree
 
+// Runs a shell command line, capturing standard output and standard error separately.
+struct CommandRun {
+  int exit_code = -1;  // -1 when the command did not exit normally
+  std::string out;
+  std::string err;
+};
+CommandRun Shell(const std::string& command);
+
 }  // namespace vmscan::testing
 
 #endif  // VMSCAN_TESTS_TESTING_TEST_MAIL_H_
