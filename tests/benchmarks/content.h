@@ -6,8 +6,10 @@
 //   Rng rng(seed);
 //   std::string pdf = Pdf(rng, 300 << 10);  // about 300 KiB
 //
-// Every generator takes a target size in bytes and lands near it (within ~15% above a few KiB);
-// the output depends only on the Rng's state. Stateless and thread-safe (each caller owns its Rng).
+// Text in content_text.cc, images in content_images.cc, documents and archives in
+// content_documents.cc. Every generator takes a target size in bytes and lands near it (within ~15%
+// above a few KiB); the output depends only on the Rng's state. Stateless and thread-safe (each
+// caller owns its Rng).
 #ifndef VMSCAN_TESTS_BENCHMARKS_CONTENT_H_
 #define VMSCAN_TESTS_BENCHMARKS_CONTENT_H_
 
@@ -21,6 +23,8 @@ namespace vmscan::bench {
 
 // `count` words of English-like prose, no line breaks.
 std::string Words(Rng& rng, int count);
+// One capitalized sentence of 6 to 18 words.
+std::string Sentence(Rng& rng);
 // Paragraphs of prose wrapped at 72 columns, CRLF line ends.
 std::string Text(Rng& rng, size_t bytes);
 // An HTML newsletter: tables, styled paragraphs, tracking links, remote images.

@@ -3,7 +3,7 @@
 // nesting (alternative inside mixed, related inline images, forwarded message/rfc822), and a
 // configurable share of threats (EICAR and ClamAV's test executable, bare or inside a zip).
 //
-//   CorpusOptions options;                    // the mixed size distribution, 2% threats
+//   CorpusOptions options;                    // the mixed size distribution, 5% threats
 //   std::vector<MessageSpec> plan = PlanCorpus(options);
 //   std::vector<Message> round1 = BuildCorpus(plan, /*variant=*/1);
 //   std::vector<Message> round2 = BuildCorpus(plan, /*variant=*/2);

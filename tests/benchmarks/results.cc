@@ -15,195 +15,16 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double Ratio(double a, double b) { return b > 0 && a >= 0 ? a / b : kNaN; }
-
 std::string Fmt(double v, int decimals = 1) {
   if (!std::isfinite(v)) return "–";
   return absl::StrFormat("%.*f", decimals, v);
 }
 
-std::string Mib(int64_t kb) { return kb > 0 ? absl::StrFormat("%.1f", kb / 1024.0) : "–"; }
-
-// The ceiling a run at `concurrency` is compared with: as many engine threads as it can keep
-// busy, at most the number the service has (2 here).
-int CeilingThreads(int concurrency) { return std::min(concurrency, 2); }
-
-std::vector<std::string> Workloads(const Results& r, absl::string_view prefix) {
-  std::vector<std::string> out;
-  for (const Cell& c : r.cells) {
-    if (absl::StartsWith(c.workload, prefix) &&
-        std::find(out.begin(), out.end(), c.workload) == out.end()) {
-      out.push_back(c.workload);
-    }
-  }
-  return out;
-}
-
-std::string Row(const std::vector<std::string>& fields) {
-  return absl::StrCat("| ", absl::StrJoin(fields, " | "), " |\n");
-}
-
-std::string Header(const std::vector<std::string>& fields) {
-  std::string sep;
-  for (size_t i = 0; i < fields.size(); ++i) sep += i == 0 ? "|---|" : "---:|";
-  return Row(fields) + sep + "\n";
-}
-
-double Throughput(const Results& r, const std::string& workload, const std::string& system,
-                  int concurrency) {
-  const Cell* c = r.Find(workload, system, concurrency);
-  return c == nullptr ? kNaN : c->MsgsPerS();
-}
-
-std::string Flags(const Cell& c) {
-  std::vector<std::string> flags;
-  if (c.Truncated()) flags.push_back("time limit hit");
-  if (c.Problems() > 0)
-    flags.push_back(absl::StrCat(c.Problems(), " problems: ", c.FirstProblem()));
-  return absl::StrJoin(flags, "; ");
-}
-
-// One table for the rounds whose workload starts with `prefix` ("mixed@1", "mixed@8", ...):
-// each row is compared with the ceiling and clamd of its own round only, because rounds run at
-// different times and the machine's background load may differ between them.
-std::string RoundTable(const Results& r, const std::string& prefix, const std::string& title) {
-  std::vector<std::string> rounds = Workloads(r, prefix);
-  if (rounds.empty()) return "";
-  const Cell* any = nullptr;
-  for (const Cell& c : r.cells) {
-    if (c.workload == rounds[0]) {
-      any = &c;
-      break;
-    }
-  }
-  std::string out = absl::StrFormat(
-      "\n### %s: %d messages, %.1f MB per repetition (throughput: median of the repetitions; "
-      "latency: over all of them)\n\n",
-      title, any->Messages(), any->reps.empty() ? 0 : any->reps[0].bytes / 1e6);
-  out += Header({"round", "system", "threads/streams", "reps", "msg/s", "MB/s", "× ceiling",
-                 "× clamd", "p50 ms", "p99 ms", "CPU ms/msg", "client cores", "notes"});
-  for (const std::string& round : rounds) {
-    for (const char* system : {"ceiling", "pipeline", "vmscan", "clamd"}) {
-      for (const Cell& c : r.cells) {
-        if (c.workload != round || c.system != system) continue;
-        const double ceiling = Throughput(r, round, "ceiling", CeilingThreads(c.concurrency));
-        const double clamd = Throughput(r, round, "clamd", c.concurrency);
-        const bool remote = c.system == "vmscan" || c.system == "clamd";
-        out += Row({round, c.system, absl::StrCat(c.concurrency), absl::StrCat(c.reps.size()),
-                    Fmt(c.MsgsPerS()), Fmt(c.MbPerS()), Fmt(Ratio(c.MsgsPerS(), ceiling), 2),
-                    remote ? Fmt(Ratio(c.MsgsPerS(), clamd), 2) : "–", Fmt(c.Latency(50)),
-                    Fmt(c.Latency(99)), Fmt(c.CpuMsPerMsg(), 2),
-                    remote ? Fmt(c.ClientCores(), 2) : "–", Flags(c)});
-      }
-    }
-  }
-  return out;
-}
-
-std::string SizeTable(const Results& r) {
-  std::vector<std::string> sizes = Workloads(r, "size:");
-  if (sizes.empty()) return "";
-  int conc = 8;
-  for (const Cell& c : r.cells) {
-    if (absl::StartsWith(c.workload, "size:") && c.system == "vmscan") conc = c.concurrency;
-  }
-  std::string out = absl::StrFormat(
-      "\n### By message size: ceiling at 2 threads, vmscan and clamd at %d streams\n\n", conc);
-  out += Header({"size", "msgs/rep", "ceiling msg/s", "vmscan msg/s", "clamd msg/s",
-                 "vmscan ÷ ceiling", "vmscan ÷ clamd", "vmscan p50 / p99 ms", "p99 ÷ p50",
-                 "clamd p50 / p99 ms", "vmscan MB/s", "notes"});
-  for (const std::string& w : sizes) {
-    const Cell* ceiling = r.Find(w, "ceiling", 2);
-    const Cell* vm = r.Find(w, "vmscan", conc);
-    const Cell* cd = r.Find(w, "clamd", conc);
-    auto tput = [](const Cell* c) { return c == nullptr ? kNaN : c->MsgsPerS(); };
-    auto lat = [](const Cell* c) {
-      return c == nullptr ? std::string("–")
-                          : absl::StrCat(Fmt(c->Latency(50)), " / ", Fmt(c->Latency(99)));
-    };
-    std::string notes;
-    for (const Cell* c : {ceiling, vm, cd}) {
-      if (c != nullptr && !Flags(*c).empty())
-        absl::StrAppend(&notes, c->system, ": ", Flags(*c), " ");
-    }
-    out += Row({w.substr(5), vm == nullptr ? "–" : absl::StrCat(vm->Messages()), Fmt(tput(ceiling)),
-                Fmt(tput(vm)), Fmt(tput(cd)), Fmt(Ratio(tput(vm), tput(ceiling)), 2),
-                Fmt(Ratio(tput(vm), tput(cd)), 2), lat(vm),
-                vm == nullptr ? "–" : Fmt(Ratio(vm->Latency(99), vm->Latency(50)), 2), lat(cd),
-                vm == nullptr ? "–" : Fmt(vm->MbPerS()), notes});
-  }
-  return out;
-}
-
-std::string SignatureTable(const Results& r) {
-  std::vector<std::string> labels;
-  for (const PeerLoad& l : r.loads) {
-    if (std::find(labels.begin(), labels.end(), l.signatures_label) == labels.end()) {
-      labels.push_back(l.signatures_label);
-    }
-  }
-  if (labels.empty()) return "";
-  std::string out =
-      "\n### Engine load and signature count (ready = process start until it serves; RSS in "
-      "MiB)\n\n";
-  out +=
-      Header({"signature set", "signatures", "vmscan ready s", "vmscan engine load s",
-              "vmscan RSS after load", "clamd ready s", "clamd RSS after load", "in-process load s",
-              "ceiling@2 msg/s", "vmscan@8 msg/s", "clamd@8 msg/s", "vmscan ÷ clamd"});
-  for (const std::string& label : labels) {
-    const PeerLoad* vm = nullptr;
-    const PeerLoad* cd = nullptr;
-    const PeerLoad* in = nullptr;
-    for (const PeerLoad& l : r.loads) {
-      if (l.signatures_label != label) continue;
-      if (l.system == "vmscan") vm = &l;
-      if (l.system == "clamd") cd = &l;
-      if (l.system == "ceiling") in = &l;
-    }
-    const std::string w = "sigs:" + label;
-    const double vmt = Throughput(r, w, "vmscan", 8);
-    const double cdt = Throughput(r, w, "clamd", 8);
-    int64_t count = vm != nullptr ? vm->signatures : in != nullptr ? in->signatures : 0;
-    out += Row({label, absl::StrCat(count), vm ? Fmt(vm->ready_s, 2) : "–",
-                vm && vm->engine_load_ms >= 0 ? Fmt(vm->engine_load_ms / 1000, 2) : "–",
-                vm ? Mib(vm->after_load.rss_kb) : "–", cd ? Fmt(cd->ready_s, 2) : "–",
-                cd ? Mib(cd->after_load.rss_kb) : "–", in ? Fmt(in->ready_s, 2) : "–",
-                Fmt(Throughput(r, w, "ceiling", 2)), Fmt(vmt), Fmt(cdt), Fmt(Ratio(vmt, cdt), 2)});
-  }
-  return out;
-}
-
-std::string MemoryTable(const Results& r) {
-  std::string out =
-      "\n### Memory (MiB; RSS = VmRSS, peak = VmHWM; anon/file = RssAnon/RssFile)\n\n";
-  out += Header({"process", "when", "RSS", "anon", "file", "notes"});
-  for (const PeerLoad& l : r.loads) {
-    if (l.system == "ceiling") continue;
-    out += Row({l.system == "vmscan" ? "vmscan-server" : "clamd",
-                absl::StrCat("after load (", l.signatures_label, ")"), Mib(l.after_load.rss_kb),
-                Mib(l.after_load.anon_kb), Mib(l.after_load.file_kb), ""});
-    if (l.peak_rss_kb > 0) {
-      out += Row({l.system == "vmscan" ? "vmscan-server" : "clamd",
-                  absl::StrCat("peak under load (", l.signatures_label, ")"), Mib(l.peak_rss_kb),
-                  "", "", "VmHWM when stopped"});
-    }
-  }
-  const AgentMemory& a = r.agent;
-  if (a.runs > 0) {
-    out += Row({"vmscan-agent", "--version (binary + libraries)", Mib(a.version_kb), "", "", ""});
-    out += Row({"vmscan-agent", "idle: scan of a 2 KB message", Mib(a.idle_kb),
-                Mib(a.idle_sample.anon_kb), Mib(a.idle_sample.file_kb),
-                "ru_maxrss; breakdown at its highest sample"});
-    out += Row({"vmscan-agent",
-                absl::StrFormat("under load: %d concurrent scans of %.1f MB", a.concurrent,
-                                a.large_bytes / 1e6),
-                Mib(a.loaded_kb), Mib(a.loaded_sample.anon_kb), Mib(a.loaded_sample.file_kb),
-                a.failures > 0 ? absl::StrCat(a.failures, " failed: ", a.first_failure) : ""});
-  }
-  return out;
-}
-
 }  // namespace
+
+double Ratio(double a, double b) { return b > 0 && a >= 0 ? a / b : kNaN; }
+
+int CeilingThreads(int concurrency) { return std::min(concurrency, 2); }
 
 double Cell::MsgsPerS() const {
   std::vector<double> v;
@@ -287,6 +108,23 @@ const Cell* Results::Find(const std::string& workload, const std::string& system
   return nullptr;
 }
 
+double Results::Throughput(const std::string& workload, const std::string& system,
+                           int concurrency) const {
+  const Cell* c = Find(workload, system, concurrency);
+  return c == nullptr ? kNaN : c->MsgsPerS();
+}
+
+std::vector<std::string> Results::WorkloadsWithPrefix(absl::string_view prefix) const {
+  std::vector<std::string> out;
+  for (const Cell& c : cells) {
+    if (absl::StartsWith(c.workload, prefix) &&
+        std::find(out.begin(), out.end(), c.workload) == out.end()) {
+      out.push_back(c.workload);
+    }
+  }
+  return out;
+}
+
 std::vector<TargetCheck> CheckTargets(const Results& r) {
   std::vector<TargetCheck> checks;
   {
@@ -297,7 +135,7 @@ std::vector<TargetCheck> CheckTargets(const Results& r) {
     for (int n : {8, 64}) {
       const std::string round = absl::StrCat("mixed@", n);
       const double ratio =
-          Ratio(Throughput(r, round, "vmscan", n), Throughput(r, round, "ceiling", 2));
+          Ratio(r.Throughput(round, "vmscan", n), r.Throughput(round, "ceiling", 2));
       if (!std::isfinite(ratio)) continue;
       parts.push_back(absl::StrFormat("N=%d: %.2f", n, ratio));
       worst = std::isfinite(worst) ? std::min(worst, ratio) : ratio;
@@ -314,9 +152,9 @@ std::vector<TargetCheck> CheckTargets(const Results& r) {
     double worst = kNaN;
     std::vector<std::pair<std::string, int>> cells;
     for (int n : {1, 8, 64}) cells.push_back({absl::StrCat("mixed@", n), n});
-    for (const std::string& w : Workloads(r, "size:")) cells.push_back({w, 8});
+    for (const std::string& w : r.WorkloadsWithPrefix("size:")) cells.push_back({w, 8});
     for (const auto& [w, n] : cells) {
-      const double ratio = Ratio(Throughput(r, w, "vmscan", n), Throughput(r, w, "clamd", n));
+      const double ratio = Ratio(r.Throughput(w, "vmscan", n), r.Throughput(w, "clamd", n));
       if (!std::isfinite(ratio)) continue;
       parts.push_back(absl::StrFormat("%s: %.2f", w, ratio));
       worst = std::isfinite(worst) ? std::min(worst, ratio) : ratio;
@@ -351,32 +189,6 @@ std::vector<TargetCheck> CheckTargets(const Results& r) {
   return checks;
 }
 
-std::string RenderTables(const Results& r) {
-  std::string out = "## Results\n\nMachine: ";
-  std::vector<std::string> machine;
-  for (const auto& [k, v] : r.machine) machine.push_back(absl::StrCat(k, " = ", v));
-  out += absl::StrJoin(machine, "; ") + "\n";
-  std::vector<std::string> config;
-  for (const auto& [k, v] : r.config) config.push_back(absl::StrCat(k, " = ", v));
-  out += "\nRun: " + absl::StrJoin(config, "; ") + "\n";
-
-  out += "\n### Targets\n\n";
-  out += Header({"target", "measured", "result"});
-  for (const TargetCheck& t : CheckTargets(r)) {
-    out += Row({t.name, t.measured, !t.measured_ok ? "not measured" : t.met ? "met" : "MISSED"});
-  }
-  out += RoundTable(r, "mixed@", "Mixed corpus");
-  out += SizeTable(r);
-  out += RoundTable(r, "vdi", "VDI: the same messages to many VMs");
-  out += SignatureTable(r);
-  out += MemoryTable(r);
-  if (!r.notes.empty()) {
-    out += "\n### Notes\n\n";
-    for (const std::string& n : r.notes) out += "- " + n + "\n";
-  }
-  return out;
-}
-
 std::string RenderJson(const Results& r) {
   JsonWriter j;
   j.BeginObject();
@@ -394,8 +206,8 @@ std::string RenderJson(const Results& r) {
   j.EndArray();
   j.Key("cells").BeginArray();
   for (const Cell& c : r.cells) {
-    const double ceiling = Throughput(r, c.workload, "ceiling", CeilingThreads(c.concurrency));
-    const double clamd = Throughput(r, c.workload, "clamd", c.concurrency);
+    const double ceiling = r.Throughput(c.workload, "ceiling", CeilingThreads(c.concurrency));
+    const double clamd = r.Throughput(c.workload, "clamd", c.concurrency);
     j.BeginObject();
     j.Key("workload").String(c.workload).Key("system").String(c.system);
     j.Key("concurrency")

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "tests/benchmarks/load_runner.h"
 #include "tests/benchmarks/process.h"
 
@@ -70,6 +71,10 @@ struct Results {
 
   void Add(const std::string& workload, const std::string& system, int concurrency, RunStats stats);
   const Cell* Find(const std::string& workload, const std::string& system, int concurrency) const;
+  // The cell's median msg/s; NaN when it was not measured.
+  double Throughput(const std::string& workload, const std::string& system, int concurrency) const;
+  // Workloads whose name starts with `prefix`, in the order they were first measured.
+  std::vector<std::string> WorkloadsWithPrefix(absl::string_view prefix) const;
 };
 
 struct TargetCheck {
@@ -80,7 +85,13 @@ struct TargetCheck {
 };
 std::vector<TargetCheck> CheckTargets(const Results& results);
 
-std::string RenderTables(const Results& results);
+// a ÷ b; NaN when b is not positive or a is negative.
+double Ratio(double a, double b);
+// The ceiling a run at `concurrency` streams is compared with: as many engine threads as it can
+// keep busy, at most the number of workers the service has (2).
+int CeilingThreads(int concurrency);
+
+std::string RenderTables(const Results& results);  // results_tables.cc
 std::string RenderJson(const Results& results);
 
 }  // namespace vmscan::bench
