@@ -20,8 +20,14 @@ std::unique_ptr<ScanClient> ScanClient::Create(const v1::AgentConfig& config) {
     server.address = address;
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(8 << 20);
+    // An SVM that restarts must be usable again within a second or two, not after gRPC's default
+    // backoff of up to two minutes: mail waits (or tempfails) meanwhile.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
     server.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     server.stub = v1::ScanService::NewStub(server.channel);
+    server.channel->GetState(/*try_to_connect=*/true);  // the first mail need not wait for TCP
     client->servers_.push_back(std::move(server));
   }
   if (config.chunk_bytes() > 0) {
