@@ -19,6 +19,7 @@ v1::AgentConfig DefaultAgentConfig() {
   config.set_log_level("info");
   config.set_on_no_scanner(v1::OnNoScanner::TEMPFAIL);
   config.set_shutdown_grace_ms(30000);
+  config.set_heartbeat_interval_ms(10000);
   v1::SmtpProxyConfig* proxy = config.mutable_smtp_proxy();
   proxy->set_max_message_bytes(50ull << 20);
   proxy->set_max_line_bytes(4096);
@@ -118,6 +119,11 @@ absl::Status ValidateAgentConfig(const v1::AgentConfig& config) {
   if (config.timeout_ms() < 100) return absl::InvalidArgumentError("timeout_ms must be >= 100");
   if (config.connect_timeout_ms() < 10) {
     return absl::InvalidArgumentError("connect_timeout_ms must be >= 10");
+  }
+  if (config.heartbeat_interval_ms() < 100 || config.heartbeat_interval_ms() > 3600000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("heartbeat_interval_ms must be between 100 and 3600000, got ",
+                     config.heartbeat_interval_ms()));
   }
   absl::StatusOr<LogLevel> level = ParseLogLevel(config.log_level());
   if (!level.ok()) return level.status();

@@ -61,6 +61,15 @@ TEST(AgentConfigTest, InterceptorDefaultsAndValidation) {
   EXPECT_TRUE(good.ok()) << good.status();
 }
 
+TEST(AgentConfigTest, HeartbeatIntervalDefaultAndRange) {
+  absl::StatusOr<v1::AgentConfig> config = LoadAgentConfig("", {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->heartbeat_interval_ms(), 10000u);
+  absl::StatusOr<v1::AgentConfig> fast = LoadAgentConfig("", {"heartbeat_interval_ms=5"});
+  EXPECT_TRUE(absl::StrContains(fast.status().message(), "heartbeat_interval_ms")) << fast.status();
+  EXPECT_TRUE(LoadAgentConfig("", {"heartbeat_interval_ms=300"}).ok());
+}
+
 TEST(AgentConfigTest, TheShippedExampleLoads) {
   absl::StatusOr<v1::AgentConfig> config =
       LoadAgentConfig(VMSCAN_SOURCE_DIR "/deploy/config/agent.yaml", {});

@@ -57,8 +57,6 @@ absl::StatusOr<v1::VmIdentity> ResolveVmIdentity(const v1::AgentConfig& config,
     vm.set_id(config.vm().id());
   } else if (std::string dmi = ReadTrimmed(sources.dmi_uuid_path); Plausible(dmi)) {
     vm.set_id(dmi);
-  } else if (std::string machine = ReadTrimmed(sources.machine_id_path); Plausible(machine)) {
-    vm.set_id(machine);
   } else {
     absl::StatusOr<std::string> id = PersistedRandomId(config.state_dir());
     if (!id.ok()) return id.status();

@@ -1,9 +1,15 @@
 // Who this VM is, as the agent tells the SVM: config overrides first, then what the machine says.
 //
-//   id:   vm.id, else the DMI product UUID (/sys/class/dmi/id/product_uuid, readable by root),
-//         else /etc/machine-id, else a random id generated once and kept in <state_dir>/vm-id.
+//   id:   vm.id, else the DMI product UUID (/sys/class/dmi/id/product_uuid, readable by root)
+//         when it is plausible (not all zeros or all F), else a random id generated once and
+//         kept in <state_dir>/vm-id. Not /etc/machine-id: cloned VDI desktops share it, and two
+//         VMs with one id would share one inventory record and one set of local settings.
 //   name: vm.name, else the hostname.
-//   host: vm.host, else "" (hypervisor host detection comes with the inventory).
+//   host: vm.host, else "". A guest has no reliable way to learn its hypervisor host (DMI names
+//         the product, not the machine; guest tools that know it are vendor-specific), so the
+//         administrator configures it where rules by host are wanted.
+//
+// The hypervisor type is in hypervisor_type.h.
 #ifndef VMSCAN_GUEST_AGENT_IDENTITY_VM_IDENTITY_H_
 #define VMSCAN_GUEST_AGENT_IDENTITY_VM_IDENTITY_H_
 
@@ -15,10 +21,15 @@
 
 namespace vmscan {
 
-// Files consulted, replaceable in tests.
+// Files and commands consulted, replaceable in tests.
 struct IdentitySources {
   std::string dmi_uuid_path = "/sys/class/dmi/id/product_uuid";
-  std::string machine_id_path = "/etc/machine-id";
+  std::string dmi_sys_vendor_path = "/sys/class/dmi/id/sys_vendor";
+  std::string dmi_product_name_path = "/sys/class/dmi/id/product_name";
+  // Run as `<command> --vm`, looked up in PATH, no shell; empty: not consulted.
+  std::string detect_virt_command = "systemd-detect-virt";
+  int detect_virt_timeout_ms = 2000;
+  bool use_cpuid = true;
 };
 
 absl::StatusOr<v1::VmIdentity> ResolveVmIdentity(const v1::AgentConfig& config,

@@ -15,7 +15,6 @@ class VmIdentityTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     sources_.dmi_uuid_path = (dir_ / "product_uuid").string();
-    sources_.machine_id_path = (dir_ / "machine-id").string();
     config_.set_state_dir((dir_ / "state").string());
   }
   void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
@@ -37,13 +36,25 @@ TEST_F(VmIdentityTest, ConfigOverridesEverything) {
   EXPECT_EQ(vm->hypervisor_host(), "esx-03");
 }
 
-TEST_F(VmIdentityTest, DmiUuidThenMachineId) {
+TEST_F(VmIdentityTest, DmiUuidThenGeneratedIdNeverMachineId) {
   Write(sources_.dmi_uuid_path, "4C4C4544-0000-1111-2222-333344445555\n");
-  Write(sources_.machine_id_path, "0123456789abcdef0123456789abcdef\n");
   EXPECT_EQ(ResolveVmIdentity(config_, sources_)->id(), "4c4c4544-0000-1111-2222-333344445555");
-  Write(sources_.dmi_uuid_path, "00000000-0000-0000-0000-000000000000\n");  // placeholder UUID
-  EXPECT_EQ(ResolveVmIdentity(config_, sources_)->id(), "0123456789abcdef0123456789abcdef");
-  EXPECT_FALSE(ResolveVmIdentity(config_, sources_)->name().empty());  // the hostname
+  EXPECT_FALSE(ResolveVmIdentity(config_, sources_)->name().empty());      // the hostname
+  EXPECT_EQ(ResolveVmIdentity(config_, sources_)->hypervisor_host(), "");  // not detectable
+  // A placeholder UUID identifies nothing: the generated id takes over, even where the machine
+  // has an /etc/machine-id (clones share it).
+  for (const char* placeholder :
+       {"00000000-0000-0000-0000-000000000000\n", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF\n", ""}) {
+    Write(sources_.dmi_uuid_path, placeholder);
+    absl::StatusOr<v1::VmIdentity> vm = ResolveVmIdentity(config_, sources_);
+    ASSERT_TRUE(vm.ok()) << vm.status();
+    EXPECT_EQ(vm->id().size(), 36u) << placeholder;
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "state" / "vm-id"));
+    std::ifstream persisted(dir_ / "state" / "vm-id");
+    std::string id;
+    persisted >> id;
+    EXPECT_EQ(id, vm->id());
+  }
 }
 
 TEST_F(VmIdentityTest, GeneratedIdIsPersisted) {
