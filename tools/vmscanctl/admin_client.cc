@@ -1,23 +1,13 @@
 #include "tools/vmscanctl/admin_client.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace vmscan {
-namespace {
-
-// A list of 10000 records (the server's maximum page) is a few MiB.
-constexpr int kMaxReceiveBytes = 64 << 20;
-
-}  // namespace
 
 std::unique_ptr<BackupAdminClient> BackupAdminClient::Create(const std::string& server,
                                                              absl::Duration timeout) {
@@ -25,34 +15,7 @@ std::unique_ptr<BackupAdminClient> BackupAdminClient::Create(const std::string& 
 }
 
 BackupAdminClient::BackupAdminClient(std::string server, absl::Duration timeout)
-    : server_(std::move(server)), timeout_(timeout) {
-  grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
-  channel_ = grpc::CreateCustomChannel(server_, grpc::InsecureChannelCredentials(), args);
-  stub_ = v1::BackupAdmin::NewStub(channel_);
-}
-
-absl::Status BackupAdminClient::Prepare(grpc::ClientContext& context) {
-  const absl::Time deadline = absl::Now() + timeout_;
-  context.set_deadline(absl::ToChronoTime(deadline));
-  // Waits for READY but gives up at the first failed attempt: a refused connection is reported
-  // at once instead of after the whole timeout of gRPC's reconnect backoff.
-  grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
-  while (state != GRPC_CHANNEL_READY) {
-    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot reach vmscan-server at ", server_,
-                       " (connection failed: is it running, and is this its address?)"));
-    }
-    if (!channel_->WaitForStateChange(state, absl::ToChronoTime(deadline))) {
-      return absl::UnavailableError(absl::StrCat("cannot reach vmscan-server at ", server_,
-                                                 ": not connected within ",
-                                                 absl::FormatDuration(timeout_)));
-    }
-    state = channel_->GetState(/*try_to_connect=*/true);
-  }
-  return absl::OkStatus();
-}
+    : channel_(std::move(server), timeout), stub_(v1::BackupAdmin::NewStub(channel_.channel())) {}
 
 absl::StatusOr<v1::ListBackupsResponse> BackupAdminClient::List(const v1::BackupFilter& filter) {
   grpc::ClientContext context;

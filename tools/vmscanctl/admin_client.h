@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tools/vmscanctl/admin_channel.h"
 #include "vmscan/v1/admin.grpc.pb.h"
 
 namespace vmscan {
@@ -46,17 +47,14 @@ class BackupAdminClient {
   absl::StatusOr<uint64_t> Purge(const v1::PurgeBackupsRequest& request);
   absl::StatusOr<v1::BackupStats> Stats();
 
-  const std::string& server() const { return server_; }
+  const std::string& server() const { return channel_.server(); }
 
  private:
   BackupAdminClient(std::string server, absl::Duration timeout);
 
-  // Sets the deadline and makes sure the channel is connected (Unavailable if it cannot be).
-  absl::Status Prepare(grpc::ClientContext& context);
+  absl::Status Prepare(grpc::ClientContext& context) { return channel_.Prepare(context); }
 
-  const std::string server_;
-  const absl::Duration timeout_;
-  std::shared_ptr<grpc::Channel> channel_;
+  AdminChannel channel_;
   std::unique_ptr<v1::BackupAdmin::Stub> stub_;
 };
 

@@ -74,6 +74,8 @@ std::string Threats(const v1::BackupRecord& record) {
 
 std::string Shown(absl::string_view text) { return text.empty() ? "-" : SanitizeForTerminal(text); }
 
+}  // namespace
+
 // Left-aligned columns separated by two spaces; the columns in `right` are right-aligned.
 std::string AlignedTable(const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& right) {
@@ -93,8 +95,6 @@ std::string AlignedTable(const std::vector<std::vector<std::string>>& rows,
   }
   return out;
 }
-
-}  // namespace
 
 absl::StatusOr<absl::Duration> ParseAge(absl::string_view text) {
   const absl::string_view trimmed = absl::StripAsciiWhitespace(text);

@@ -43,6 +43,12 @@ std::string SanitizeForTerminal(absl::string_view text);
 // At most `width` code points of `text`; a cut text ends in "...".
 std::string Truncate(absl::string_view text, size_t width);
 
+// Rows of cells as columns separated by two spaces, padded to the widest cell (in code points);
+// the columns whose `right` is true are right-aligned. Trailing blanks are trimmed. The first
+// row is usually the header. Cells must already be sanitized.
+std::string AlignedTable(const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& right);
+
 // The aligned table of `vmscanctl backup list`: ID, TIME (UTC), VM, ACTION, THREATS, SUBJECT,
 // SIZE, one line per record, followed by a count (and how to get the next page).
 std::string FormatRecordTable(const v1::ListBackupsResponse& response);

@@ -1,0 +1,43 @@
+// The gRPC channel vmscanctl's clients talk through, and the preparation every call gets: a
+// deadline of `timeout` from the call's start, connecting included, and a server that cannot be
+// reached reported as Unavailable naming the address before any request is sent.
+//
+//   AdminChannel channel("127.0.0.1:7350", absl::Seconds(30));
+//   grpc::ClientContext context;
+//   VMSCAN_RETURN_IF_ERROR(channel.Prepare(context));
+//   stub->Call(&context, request, &response);
+//
+// Thread-safe: Prepare only reads the channel's state.
+#ifndef VMSCAN_TOOLS_VMSCANCTL_ADMIN_CHANNEL_H_
+#define VMSCAN_TOOLS_VMSCANCTL_ADMIN_CHANNEL_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace vmscan {
+
+class AdminChannel {
+ public:
+  AdminChannel(std::string server, absl::Duration timeout);
+
+  // Sets the deadline and makes sure the channel is connected (Unavailable if it cannot be).
+  absl::Status Prepare(grpc::ClientContext& context) const;
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  const std::string& server() const { return server_; }
+
+ private:
+  const std::string server_;
+  const absl::Duration timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace vmscan
+
+#endif  // VMSCAN_TOOLS_VMSCANCTL_ADMIN_CHANNEL_H_
