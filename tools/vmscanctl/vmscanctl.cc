@@ -1,29 +1,26 @@
 #include "tools/vmscanctl/vmscanctl.h"
 
 #include <map>
-#include <memory>
 #include <ostream>
 #include <set>
+#include <utility>
 
-#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
 #include "common/command_line.h"
-#include "tools/vmscanctl/admin_client.h"
-#include "tools/vmscanctl/atomic_file.h"
-#include "tools/vmscanctl/format.h"
+#include "tools/vmscanctl/cli.h"
 
 namespace vmscan {
 
 const char kVmscanctlUsage[] =
-    R"(Usage: vmscanctl [--server HOST:PORT] [--timeout MS] [--json] backup COMMAND [ARGS]
+    R"(Usage: vmscanctl [--server HOST:PORT] [--timeout MS] [--json] AREA COMMAND [ARGS]
 
-Administers the Backup of a vmscan host server (SVM): the originals of the messages it deleted
-or disinfected.
+Administers a vmscan host server (SVM): its Backup (the originals of the messages it deleted
+or disinfected), the administration groups and their Mail Anti-Virus policies, and the
+inventory of protected VMs.
 
-Commands:
+Backup:
   backup list [FILTERS]       records, newest first, as an aligned table
       --vm ID                 only this VM's records
       --since T               created at or after T
@@ -42,6 +39,54 @@ Commands:
                               removes the records older than D (90m, 2h, 30d), or every record
   backup stats                totals of the store
 
+Groups, a tree under "Managed devices", addressed by path ("Managed devices/Finance/Desktops"):
+  groups list                 every group in tree order: PATH, VMS, SUBGROUPS, POLICY
+  groups create PATH          a new group; its parent must exist
+  groups delete PATH          an empty group (no subgroups, no VMs, no rule placing VMs in it),
+                              with its policy
+  groups rename PATH NEW_PATH renames and/or moves a group with its subtree, policies and VMs
+
+VMs; VM is a VM id, or a name exactly one VM has:
+  vms list [--group G [--recursive]]
+                              NAME, ID, GROUP, STATE, LAST SEEN, ACTION, HYPERVISOR, AGENT;
+                              only the VMs of group G (and of its subgroups with --recursive)
+  vms show VM                 every field of one VM
+  vms move VM GROUP           puts the VM into GROUP; assignment rules no longer move it
+  vms delete VM               removes it from the inventory (its agent registers it again)
+  vms effective VM            each setting's effective value and where it comes from: default,
+                              policy of GROUP, locked by GROUP, or local (set on the VM)
+
+Policies, one per group; a child group's policy overrides its parent's except where the parent
+locked the setting, and a VM's local settings apply where no policy locked it:
+  policy show GROUP           the keys the policy sets and locks, its version and author
+  policy set GROUP KEY=VALUE... [--lock | --unlock] [--if-version N]
+                              sets every KEY as one new version, or none of them. --lock or
+                              --unlock applies to every KEY given; a bare KEY (no =VALUE) with
+                              --lock or --unlock changes only its lock. --if-version N applies
+                              only if the policy is still at version N (else exit 2)
+  policy unset GROUP KEY... [--unlock] [--if-version N]
+                              removes the keys from the policy: they inherit again; a lock
+                              stays (a locked key then locks the inherited value) unless
+                              --unlock is given too
+  policy history GROUP [--limit N]
+                              every version, newest first (default the newest 100)
+
+  KEY is one of (a "mail_antivirus." prefix is accepted):
+    enabled                   true or false
+    action_on_threat          AUTO, DISINFECT_ELSE_DELETE, DISINFECT, DELETE or BLOCK
+    on_unscannable            DELIVER_WITH_HEADER or BLOCK
+    limits.max_message_bytes, limits.max_scan_bytes, limits.max_file_bytes,
+    limits.max_recursion, limits.max_files, limits.max_scan_time_ms,
+    backup.max_age_days, backup.max_total_bytes
+                              decimal numbers
+
+Assignment rules place a VM that registers for the first time (first match by position):
+  rules list                  POS, ID, VM NAME, HOST, GROUP; then the default group
+  rules add --group G [--name PATTERN] [--host PATTERN] [--position N]
+                              PATTERNs are globs (*, ?, [...]) on the VM name (ignoring case)
+                              and on its hypervisor host; give at least one
+  rules delete ID
+
 Options (anywhere on the line):
   --server HOST:PORT   the server's gRPC address (default 127.0.0.1:7350)
   --timeout MS         deadline of each call to the server, connecting included (default 30000)
@@ -50,103 +95,60 @@ Options (anywhere on the line):
 
 Exit codes:
   0   done
-  1   no such backup record
-  2   the server failed or refused the request, or the record is damaged (data loss)
+  1   no such backup record, group, VM or rule
+  2   the server failed or refused the request (a non-empty group, a path in use, a rename into
+      the group's own subtree, a policy changed since --if-version: its message says why), or
+      the record is damaged (data loss)
   3   the server cannot be reached: nothing was done
-  64  usage error, or a request the server calls malformed (e.g. a malformed id)
+  64  usage error (also an unknown setting key or value), or a request the server calls
+      malformed (e.g. a malformed id or path)
   74  the output (-o FILE or standard output) cannot be written
 )";
 
 namespace {
 
-constexpr char kDefaultServer[] = "127.0.0.1:7350";
-constexpr int64_t kDefaultTimeoutMs = 30000;
-
-// Command options and the commands that take them.
-const std::map<std::string, std::set<std::string>>& ValueOptions() {
-  static const auto* options = new std::map<std::string, std::set<std::string>>{
-      {"--vm", {"list"}},     {"--since", {"list"}},       {"--until", {"list"}},
-      {"--threat", {"list"}}, {"--action", {"list"}},      {"--limit", {"list"}},
-      {"-o", {"export"}},     {"--older-than", {"purge"}},
-  };
+// Options that take a value (-o also as --output), and switches; which commands take them is
+// in each area's CommandSpec.
+const std::set<std::string>& ValueOptions() {
+  static const auto* options = new std::set<std::string>{
+      "--vm",    "--since", "--until", "--threat",   "--action",     "--limit",     "-o",
+      "--group", "--name",  "--host",  "--position", "--if-version", "--older-than"};
   return *options;
 }
-
-// How many words (after "backup") each command takes, its own name included.
-const std::map<std::string, size_t>& CommandWords() {
-  static const auto* words = new std::map<std::string, size_t>{
-      {"list", 1}, {"show", 2}, {"export", 2}, {"delete", 2}, {"purge", 1}, {"stats", 1}};
-  return *words;
+const std::set<std::string>& Switches() {
+  static const auto* switches =
+      new std::set<std::string>{"--all", "--recursive", "--lock", "--unlock"};
+  return *switches;
 }
 
-struct Invocation {
-  std::string server = kDefaultServer;
-  int64_t timeout_ms = kDefaultTimeoutMs;
-  bool json = false;
-  bool all = false;
-  std::vector<std::string> words;
-  std::map<std::string, std::string> options;  // by canonical name, see ValueOptions()
-};
-
-int Usage(std::ostream& err, absl::string_view message) {
-  err << "vmscanctl: " << message << "\n(see 'vmscanctl --help')\n";
-  return kCtlUsage;
+const std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>& Areas() {
+  static const auto* areas =
+      new std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>{
+          {"backup", &BackupCommands()},
+          {"groups", &GroupCommands()},
+          {"vms", &VmCommands()},
+          {"policy", &PolicyCommands()},
+          {"rules", &RuleCommands()}};
+  return *areas;
 }
 
-int ExitCodeFor(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kOk:
-      return kCtlOk;
-    case absl::StatusCode::kNotFound:
-      return kCtlNotFound;
-    case absl::StatusCode::kUnavailable:
-      return kCtlUnreachable;
-    case absl::StatusCode::kInvalidArgument:
-      return kCtlUsage;
-    default:
-      return kCtlServerError;
+// "list, show, export, delete, purge or stats".
+std::string CommandNames(const std::vector<CommandSpec>& commands) {
+  std::string out;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (i > 0) out += i + 1 == commands.size() ? " or " : ", ";
+    out += commands[i].name;
   }
+  return out;
 }
 
-// "vmscanctl: backup show ID: not found: no backup record ID".
-int Fail(std::ostream& err, absl::string_view what, const absl::Status& status) {
-  std::string kind;
-  switch (status.code()) {
-    case absl::StatusCode::kNotFound:
-      kind = "not found";
-      break;
-    case absl::StatusCode::kDataLoss:
-      kind = "the record is damaged (DATA_LOSS)";
-      break;
-    case absl::StatusCode::kInvalidArgument:
-      kind = "invalid request";
-      break;
-    case absl::StatusCode::kUnavailable:
-      kind = "server unavailable";
-      break;
-    default:
-      kind = absl::StrCat("server error (", absl::StatusCodeToString(status.code()), ")");
-  }
-  err << "vmscanctl: " << what << ": " << kind << ": " << SanitizeForTerminal(status.message())
-      << "\n";
-  return ExitCodeFor(status);
-}
-
-int WriteOut(std::ostream& out, std::ostream& err, absl::string_view text) {
-  out << text;
-  out.flush();
-  if (!out) {
-    err << "vmscanctl: cannot write to standard output\n";
-    return kCtlCannotWrite;
-  }
-  return kCtlOk;
-}
-
-// Returns -1 when the command line is complete, else the exit code (usage or --help/--version).
-int Parse(const std::vector<std::string>& args, Invocation& inv, std::ostream& out,
-          std::ostream& err) {
+// Returns -1 when the command line is complete (and *spec is the command to run), else the
+// exit code (usage or --help/--version).
+int Parse(const std::vector<std::string>& args, Invocation& inv, const CommandSpec** spec,
+          std::ostream& out, std::ostream& err) {
   CommandLine cl(args);
   std::string value;
+  std::vector<std::string> words;
   while (!cl.done()) {
     if (cl.Flag("--server", &inv.server)) continue;
     if (cl.Flag("--timeout", &value)) {
@@ -159,10 +161,6 @@ int Parse(const std::vector<std::string>& args, Invocation& inv, std::ostream& o
       inv.json = true;
       continue;
     }
-    if (cl.Switch("--all")) {
-      inv.all = true;
-      continue;
-    }
     if (cl.Switch("--help") || cl.Switch("-h")) {
       out << kVmscanctlUsage;
       return kCtlOk;
@@ -172,7 +170,7 @@ int Parse(const std::vector<std::string>& args, Invocation& inv, std::ostream& o
       return kCtlOk;
     }
     bool matched = false;
-    for (const auto& [name, commands] : ValueOptions()) {
+    for (const std::string& name : ValueOptions()) {
       if (cl.Flag(name, &value) || (name == "-o" && cl.Flag("--output", &value))) {
         if (!inv.options.emplace(name, value).second) {
           return Usage(err, absl::StrCat(name, " given twice"));
@@ -181,194 +179,70 @@ int Parse(const std::vector<std::string>& args, Invocation& inv, std::ostream& o
         break;
       }
     }
+    for (const std::string& name : Switches()) {
+      if (!matched && cl.Switch(name)) {
+        inv.switches.insert(name);
+        matched = true;
+      }
+    }
     if (matched) continue;
     if (cl.error().ok() && cl.Positional(&value)) {
-      inv.words.push_back(value);
+      words.push_back(value);
       continue;
     }
     if (cl.error().ok()) return Usage(err, absl::StrCat("unknown option '", cl.current(), "'"));
   }
   if (!cl.error().ok()) return Usage(err, cl.error().message());
-  if (inv.words.empty()) {
+  if (words.empty()) {
     err << kVmscanctlUsage;
     return kCtlUsage;
   }
-  if (inv.words[0] != "backup") {
-    return Usage(err, absl::StrCat("unknown area '", inv.words[0], "' (only 'backup' so far)"));
+  inv.area = words[0];
+  const std::vector<CommandSpec>* commands = nullptr;
+  std::vector<std::string> area_names;
+  for (const auto& [name, specs] : Areas()) {
+    if (name == inv.area) commands = specs;
+    area_names.push_back(name);
   }
-  if (inv.words.size() < 2)
+  if (commands == nullptr) {
+    return Usage(err, absl::StrCat("unknown area '", inv.area, "' (one of ",
+                                   absl::StrJoin(area_names, ", "), ")"));
+  }
+  if (words.size() < 2) {
+    return Usage(err, absl::StrCat(inv.area, ": which command? ", CommandNames(*commands)));
+  }
+  inv.command = words[1];
+  for (const CommandSpec& candidate : *commands) {
+    if (inv.command == candidate.name) *spec = &candidate;
+  }
+  if (*spec == nullptr) return Usage(err, absl::StrCat("unknown command '", inv.name(), "'"));
+  inv.args.assign(words.begin() + 2, words.end());
+  const std::vector<ArgSpec>& want = (*spec)->args;
+  if (inv.args.size() < want.size()) {
+    return Usage(err, absl::StrCat(inv.name(), ": ", want[inv.args.size()].question));
+  }
+  if (inv.args.size() > want.size() && !(*spec)->variadic) {
     return Usage(err,
-                 "backup: which command? list, show, export, "
-                 "delete, purge or stats");
-  const std::string& command = inv.words[1];
-  auto words = CommandWords().find(command);
-  if (words == CommandWords().end()) {
-    return Usage(err, absl::StrCat("unknown command 'backup ", command, "'"));
+                 absl::StrCat(inv.name(), ": unexpected argument '", inv.args[want.size()], "'"));
   }
-  if (inv.words.size() - 1 < words->second) {
-    return Usage(err, absl::StrCat("backup ", command, ": which backup id?"));
-  }
-  if (inv.words.size() - 1 > words->second) {
-    return Usage(err, absl::StrCat("backup ", command, ": unexpected argument '",
-                                   inv.words[words->second + 1], "'"));
-  }
-  for (const auto& [name, unused] : inv.options) {
-    if (ValueOptions().at(name).count(command) == 0) {
-      return Usage(err, absl::StrCat(name, " is not an option of 'backup ", command, "'"));
+  std::vector<std::string> given;
+  for (const auto& [name, unused] : inv.options) given.push_back(name);
+  given.insert(given.end(), inv.switches.begin(), inv.switches.end());
+  for (const std::string& name : given) {
+    if ((*spec)->options.count(name) == 0) {
+      return Usage(err, absl::StrCat(name, " is not an option of '", inv.name(), "'"));
     }
-  }
-  if (inv.all && command != "purge") {
-    return Usage(err, absl::StrCat("--all is not an option of 'backup ", command, "'"));
   }
   return -1;
-}
-
-int List(BackupAdminClient& client, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  v1::BackupFilter filter;
-  const absl::Time now = absl::Now();
-  for (const auto& [name, value] : inv.options) {
-    if (name == "--vm") {
-      filter.set_vm_id(value);
-    } else if (name == "--threat") {
-      filter.set_threat(value);
-    } else if (name == "--since" || name == "--until") {
-      absl::StatusOr<absl::Time> t = ParseTimeArg(value, now);
-      if (!t.ok()) return Usage(err, absl::StrCat(name, ": ", t.status().message()));
-      const int64_t micros = std::max<int64_t>(absl::ToUnixMicros(*t), 0);
-      if (name == "--since") {
-        filter.set_since_unix_micros(micros);
-      } else {
-        filter.set_until_unix_micros(std::max<int64_t>(micros, 1));  // 0 would mean "no bound"
-      }
-    } else if (name == "--action") {
-      absl::StatusOr<v1::Action> action = ParseActionArg(value);
-      if (!action.ok()) return Usage(err, absl::StrCat("--action: ", action.status().message()));
-      filter.set_action(*action);
-    } else if (name == "--limit") {
-      uint32_t limit = 0;
-      if (!absl::SimpleAtoi(value, &limit) || limit == 0) {
-        return Usage(err, absl::StrCat("--limit wants a number > 0, not \"", value, "\""));
-      }
-      filter.set_limit(limit);
-    }
-  }
-  absl::StatusOr<v1::ListBackupsResponse> response = client.List(filter);
-  if (!response.ok()) return Fail(err, "backup list", response.status());
-  return WriteOut(out, err, inv.json ? ToJson(*response) : FormatRecordTable(*response));
-}
-
-int Show(BackupAdminClient& client, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  const std::string& id = inv.words[2];
-  absl::StatusOr<v1::BackupRecord> record = client.Get(id);
-  if (!record.ok()) return Fail(err, absl::StrCat("backup show ", id), record.status());
-  return WriteOut(out, err, inv.json ? ToJson(*record) : FormatRecordDetails(*record));
-}
-
-int Export(BackupAdminClient& client, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  const std::string& id = inv.words[2];
-  const std::string what = absl::StrCat("backup export ", id);
-  auto output = inv.options.find("-o");
-  if (output == inv.options.end() || output->second == "-") {
-    // Kept in memory until verified, so that standard output never gets a damaged copy (an
-    // original is at most the server's max_message_bytes, 50 MiB by default).
-    std::string message;
-    absl::StatusOr<v1::BackupRecord> record = client.Export(id, [&](absl::string_view chunk) {
-      message.append(chunk.data(), chunk.size());
-      return absl::OkStatus();
-    });
-    if (!record.ok()) return Fail(err, what, record.status());
-    out.write(message.data(), static_cast<std::streamsize>(message.size()));
-    out.flush();
-    if (!out) {
-      err << "vmscanctl: " << what << ": cannot write to standard output\n";
-      return kCtlCannotWrite;
-    }
-    return kCtlOk;
-  }
-  const std::string& path = output->second;
-  absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(path);
-  if (!file.ok()) {
-    err << "vmscanctl: " << what << ": " << file.status().message() << "\n";
-    return kCtlCannotWrite;
-  }
-  absl::Status write_error;
-  absl::StatusOr<v1::BackupRecord> record = client.Export(id, [&](absl::string_view chunk) {
-    write_error = (*file)->Append(chunk);
-    return write_error;
-  });
-  if (!write_error.ok()) {
-    err << "vmscanctl: " << what << ": " << write_error.message() << "\n";
-    return kCtlCannotWrite;
-  }
-  if (!record.ok()) return Fail(err, what, record.status());  // *file removes the partial copy
-  if (absl::Status committed = (*file)->Commit(); !committed.ok()) {
-    err << "vmscanctl: " << what << ": " << committed.message() << "\n";
-    return kCtlCannotWrite;
-  }
-  return WriteOut(out, err,
-                  inv.json
-                      ? ToJson(*record)
-                      : absl::StrCat("exported backup ", id, " to ", path, ": ", record->size(),
-                                     " bytes, SHA-256 ", record->sha256(), " verified\n"));
-}
-
-int Delete(BackupAdminClient& client, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  const std::string& id = inv.words[2];
-  if (absl::Status s = client.Delete(id); !s.ok()) {
-    return Fail(err, absl::StrCat("backup delete ", id), s);
-  }
-  return WriteOut(out, err,
-                  inv.json ? absl::StrCat("{\"id\":\"", id, "\",\"deleted\":true}\n")
-                           : absl::StrCat("deleted backup ", id, "\n"));
-}
-
-int Purge(BackupAdminClient& client, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto older_than = inv.options.find("--older-than");
-  const bool by_age = older_than != inv.options.end();
-  if (by_age == inv.all) {
-    return Usage(err, "backup purge: give either --older-than AGE (e.g. 30d) or --all");
-  }
-  v1::PurgeBackupsRequest request;
-  if (inv.all) {
-    request.set_all(true);
-  } else {
-    absl::StatusOr<absl::Duration> age = ParseAge(older_than->second);
-    if (!age.ok()) return Usage(err, absl::StrCat("--older-than: ", age.status().message()));
-    if (*age < absl::Seconds(1)) return Usage(err, "--older-than: at least 1s");
-    request.set_older_than_seconds(absl::ToInt64Seconds(*age));
-  }
-  absl::StatusOr<uint64_t> removed = client.Purge(request);
-  if (!removed.ok()) return Fail(err, "backup purge", removed.status());
-  v1::PurgeBackupsResponse response;
-  response.set_removed(*removed);
-  return WriteOut(
-      out, err,
-      inv.json
-          ? ToJson(response)
-          : absl::StrCat("removed ", *removed, *removed == 1 ? " record" : " records",
-                         inv.all ? "" : absl::StrCat(" older than ", older_than->second), "\n"));
-}
-
-int Stats(BackupAdminClient& client, const Invocation& inv, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<v1::BackupStats> stats = client.Stats();
-  if (!stats.ok()) return Fail(err, "backup stats", stats.status());
-  return WriteOut(out, err, inv.json ? ToJson(*stats) : FormatStats(*stats));
 }
 
 }  // namespace
 
 int RunVmscanctl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Invocation inv;
-  if (int rc = Parse(args, inv, out, err); rc >= 0) return rc;
-  std::unique_ptr<BackupAdminClient> client =
-      BackupAdminClient::Create(inv.server, absl::Milliseconds(inv.timeout_ms));
-  const std::string& command = inv.words[1];
-  if (command == "list") return List(*client, inv, out, err);
-  if (command == "show") return Show(*client, inv, out, err);
-  if (command == "export") return Export(*client, inv, out, err);
-  if (command == "delete") return Delete(*client, inv, out, err);
-  if (command == "purge") return Purge(*client, inv, out, err);
-  return Stats(*client, inv, out, err);
+  const CommandSpec* spec = nullptr;
+  if (int rc = Parse(args, inv, &spec, out, err); rc >= 0) return rc;
+  return spec->run(inv, out, err);
 }
 
 }  // namespace vmscan

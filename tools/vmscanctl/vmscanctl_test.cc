@@ -53,6 +53,21 @@ TEST(VmscanctlTest, HelpDocumentsCommandsAndExitCodes) {
   EXPECT_EQ(Ctl({"backup", "list", "-h"}).exit_code, 0);
 }
 
+TEST(VmscanctlTest, HelpDocumentsTheControlPlaneCommands) {
+  CtlRun run = Ctl({"--help"});
+  EXPECT_EQ(run.exit_code, 0);
+  for (const char* want :
+       {"groups list", "groups create PATH", "groups delete PATH", "groups rename PATH NEW_PATH",
+        "vms list [--group G [--recursive]]", "vms show VM", "vms move VM GROUP", "vms delete VM",
+        "vms effective VM", "policy show GROUP",
+        "policy set GROUP KEY=VALUE... [--lock | --unlock] [--if-version N]",
+        "policy unset GROUP KEY...", "policy history GROUP [--limit N]", "rules list",
+        "rules add --group G [--name PATTERN] [--host PATTERN] [--position N]", "rules delete ID",
+        "1   no such backup record, group, VM or rule", "--if-version"}) {
+    EXPECT_THAT(run.out, HasSubstr(want));
+  }
+}
+
 TEST(VmscanctlTest, UsageErrorsExit64WithAClearMessage) {
   struct Case {
     std::vector<std::string> args;
@@ -81,6 +96,33 @@ TEST(VmscanctlTest, UsageErrorsExit64WithAClearMessage) {
       {{"backup", "purge", "--all", "--older-than", "1d"}, "give either --older-than"},
       {{"backup", "purge", "--older-than", "soon"}, "--older-than: cannot read \"soon\""},
       {{"--timeout", "0", "backup", "stats"}, "--timeout wants milliseconds > 0"},
+      {{"groups"}, "groups: which command? list, create, delete or rename"},
+      {{"groups", "create"}, "groups create: which group path?"},
+      {{"groups", "rename", "a"}, "groups rename: to which new path?"},
+      {{"groups", "list", "extra"}, "unexpected argument 'extra'"},
+      {{"groups", "list", "--group", "g"}, "--group is not an option of 'groups list'"},
+      {{"vms", "show"}, "vms show: which VM?"},
+      {{"vms", "move", "vm-1"}, "vms move: to which group?"},
+      {{"vms", "list", "--recursive"}, "--recursive goes with --group GROUP"},
+      {{"vms", "effective", "a", "b"}, "unexpected argument 'b'"},
+      {{"policy", "show"}, "policy show: which group?"},
+      {{"policy", "set", "g"}, "policy set: which settings?"},
+      {{"policy", "set", "g", "action_on_thret=DELETE"},
+       "unknown setting 'action_on_thret'; did you mean 'action_on_threat'?"},
+      {{"policy", "set", "g", "action_on_threat=DELET"}, "got 'DELET'"},
+      {{"policy", "set", "g", "action_on_threat"}, "want KEY=VALUE"},
+      {{"policy", "set", "g", "enabled=true", "--lock", "--unlock"}, "--lock or --unlock"},
+      {{"policy", "set", "g", "enabled=true", "--if-version", "0"}, "--if-version wants"},
+      {{"policy", "set", "g", "enabled=true", "--if-version", "x"}, "--if-version wants"},
+      {{"policy", "show", "g", "--lock"}, "--lock is not an option of 'policy show'"},
+      {{"policy", "unset", "g", "enabled=true"}, "without a value"},
+      {{"policy", "unset", "g", "enabled", "--lock"}, "--lock is not an option of 'policy unset'"},
+      {{"policy", "history", "g", "--limit", "0"}, "--limit wants a number > 0"},
+      {{"rules", "add", "--name", "x*"}, "rules add: into which group? --group GROUP"},
+      {{"rules", "add", "--group", "g"}, "match on what? --name PATTERN and/or --host PATTERN"},
+      {{"rules", "add", "--group", "g", "--name", "a", "--position", "-1"}, "--position wants"},
+      {{"rules", "delete"}, "rules delete: which rule id?"},
+      {{"rules", "list", "--all"}, "--all is not an option of 'rules list'"},
   };
   for (const Case& c : cases) {
     CtlRun run = Ctl(With(c.args));
@@ -100,6 +142,19 @@ TEST(VmscanctlTest, UnreachableServerExits3NamingTheAddressQuickly) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
   EXPECT_EQ(Ctl(With({"backup", "show", "000641c2f3d7a000-0000000a"})).exit_code, 3);
   EXPECT_EQ(Ctl(With({"backup", "list", "--json"})).exit_code, 3);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"groups", "list"},
+           {"groups", "create", "Managed devices/Finance"},
+           {"vms", "list"},
+           {"vms", "effective", "vm-1"},
+           {"policy", "show", "Managed devices"},
+           {"policy", "set", "Managed devices", "enabled=false", "--lock"},
+           {"policy", "history", "Managed devices"},
+           {"rules", "list"}}) {
+    CtlRun control = Ctl(With(args));
+    EXPECT_EQ(control.exit_code, 3) << args[0] << " " << args[1];
+    EXPECT_THAT(control.err, HasSubstr("cannot reach vmscan-server at 127.0.0.1:1"));
+  }
 }
 
 TEST(VmscanctlTest, UnwritableExportTargetExits74BeforeAskingTheServer) {

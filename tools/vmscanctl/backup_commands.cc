@@ -1,0 +1,173 @@
+// `vmscanctl backup ...`: the Backup of the SVM over vmscan.v1.BackupAdmin (admin.proto).
+#include <algorithm>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tools/vmscanctl/admin_client.h"
+#include "tools/vmscanctl/atomic_file.h"
+#include "tools/vmscanctl/cli.h"
+#include "tools/vmscanctl/format.h"
+#include "tools/vmscanctl/vmscanctl.h"
+
+namespace vmscan {
+namespace {
+
+int List(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  v1::BackupFilter filter;
+  const absl::Time now = absl::Now();
+  for (const auto& [name, value] : inv.options) {
+    if (name == "--vm") {
+      filter.set_vm_id(value);
+    } else if (name == "--threat") {
+      filter.set_threat(value);
+    } else if (name == "--since" || name == "--until") {
+      absl::StatusOr<absl::Time> t = ParseTimeArg(value, now);
+      if (!t.ok()) return Usage(err, absl::StrCat(name, ": ", t.status().message()));
+      const int64_t micros = std::max<int64_t>(absl::ToUnixMicros(*t), 0);
+      if (name == "--since") {
+        filter.set_since_unix_micros(micros);
+      } else {
+        filter.set_until_unix_micros(std::max<int64_t>(micros, 1));  // 0 would mean "no bound"
+      }
+    } else if (name == "--action") {
+      absl::StatusOr<v1::Action> action = ParseActionArg(value);
+      if (!action.ok()) return Usage(err, absl::StrCat("--action: ", action.status().message()));
+      filter.set_action(*action);
+    } else if (name == "--limit") {
+      uint32_t limit = 0;
+      if (!absl::SimpleAtoi(value, &limit) || limit == 0) {
+        return Usage(err, absl::StrCat("--limit wants a number > 0, not \"", value, "\""));
+      }
+      filter.set_limit(limit);
+    }
+  }
+  absl::StatusOr<v1::ListBackupsResponse> response = client->List(filter);
+  if (!response.ok()) return Fail(err, "backup list", response.status());
+  return WriteOut(out, err, inv.json ? ToJson(*response) : FormatRecordTable(*response));
+}
+
+int Show(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  const std::string& id = inv.args[0];
+  absl::StatusOr<v1::BackupRecord> record = client->Get(id);
+  if (!record.ok()) return Fail(err, absl::StrCat("backup show ", id), record.status());
+  return WriteOut(out, err, inv.json ? ToJson(*record) : FormatRecordDetails(*record));
+}
+
+int Export(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  const std::string& id = inv.args[0];
+  const std::string what = absl::StrCat("backup export ", id);
+  auto output = inv.options.find("-o");
+  if (output == inv.options.end() || output->second == "-") {
+    // Kept in memory until verified, so that standard output never gets a damaged copy (an
+    // original is at most the server's max_message_bytes, 50 MiB by default).
+    std::string message;
+    absl::StatusOr<v1::BackupRecord> record = client->Export(id, [&](absl::string_view chunk) {
+      message.append(chunk.data(), chunk.size());
+      return absl::OkStatus();
+    });
+    if (!record.ok()) return Fail(err, what, record.status());
+    out.write(message.data(), static_cast<std::streamsize>(message.size()));
+    out.flush();
+    if (!out) {
+      err << "vmscanctl: " << what << ": cannot write to standard output\n";
+      return kCtlCannotWrite;
+    }
+    return kCtlOk;
+  }
+  const std::string& path = output->second;
+  absl::StatusOr<std::unique_ptr<AtomicFile>> file = AtomicFile::Create(path);
+  if (!file.ok()) {
+    err << "vmscanctl: " << what << ": " << file.status().message() << "\n";
+    return kCtlCannotWrite;
+  }
+  absl::Status write_error;
+  absl::StatusOr<v1::BackupRecord> record = client->Export(id, [&](absl::string_view chunk) {
+    write_error = (*file)->Append(chunk);
+    return write_error;
+  });
+  if (!write_error.ok()) {
+    err << "vmscanctl: " << what << ": " << write_error.message() << "\n";
+    return kCtlCannotWrite;
+  }
+  if (!record.ok()) return Fail(err, what, record.status());  // *file removes the partial copy
+  if (absl::Status committed = (*file)->Commit(); !committed.ok()) {
+    err << "vmscanctl: " << what << ": " << committed.message() << "\n";
+    return kCtlCannotWrite;
+  }
+  return WriteOut(out, err,
+                  inv.json
+                      ? ToJson(*record)
+                      : absl::StrCat("exported backup ", id, " to ", path, ": ", record->size(),
+                                     " bytes, SHA-256 ", record->sha256(), " verified\n"));
+}
+
+int Delete(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  const std::string& id = inv.args[0];
+  if (absl::Status s = client->Delete(id); !s.ok()) {
+    return Fail(err, absl::StrCat("backup delete ", id), s);
+  }
+  return WriteOut(out, err,
+                  inv.json ? absl::StrCat("{\"id\":\"", id, "\",\"deleted\":true}\n")
+                           : absl::StrCat("deleted backup ", id, "\n"));
+}
+
+int Purge(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  auto older_than = inv.options.find("--older-than");
+  const bool by_age = older_than != inv.options.end();
+  if (by_age == inv.has("--all")) {
+    return Usage(err, "backup purge: give either --older-than AGE (e.g. 30d) or --all");
+  }
+  v1::PurgeBackupsRequest request;
+  if (inv.has("--all")) {
+    request.set_all(true);
+  } else {
+    absl::StatusOr<absl::Duration> age = ParseAge(older_than->second);
+    if (!age.ok()) return Usage(err, absl::StrCat("--older-than: ", age.status().message()));
+    if (*age < absl::Seconds(1)) return Usage(err, "--older-than: at least 1s");
+    request.set_older_than_seconds(absl::ToInt64Seconds(*age));
+  }
+  absl::StatusOr<uint64_t> removed = client->Purge(request);
+  if (!removed.ok()) return Fail(err, "backup purge", removed.status());
+  v1::PurgeBackupsResponse response;
+  response.set_removed(*removed);
+  return WriteOut(
+      out, err,
+      inv.json
+          ? ToJson(response)
+          : absl::StrCat("removed ", *removed, *removed == 1 ? " record" : " records",
+                         inv.has("--all") ? "" : absl::StrCat(" older than ", older_than->second),
+                         "\n"));
+}
+
+int Stats(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  absl::StatusOr<v1::BackupStats> stats = client->Stats();
+  if (!stats.ok()) return Fail(err, "backup stats", stats.status());
+  return WriteOut(out, err, inv.json ? ToJson(*stats) : FormatStats(*stats));
+}
+
+}  // namespace
+
+const std::vector<CommandSpec>& BackupCommands() {
+  static const auto* commands = new std::vector<CommandSpec>{
+      {"list", {}, false, {"--vm", "--since", "--until", "--threat", "--action", "--limit"}, List},
+      {"show", {{"ID", "which backup id?"}}, false, {}, Show},
+      {"export", {{"ID", "which backup id?"}}, false, {"-o"}, Export},
+      {"delete", {{"ID", "which backup id?"}}, false, {}, Delete},
+      {"purge", {}, false, {"--older-than", "--all"}, Purge},
+      {"stats", {}, false, {}, Stats},
+  };
+  return *commands;
+}
+
+}  // namespace vmscan
