@@ -60,14 +60,8 @@ int Update(const Invocation& inv, const std::vector<v1::SettingChange>& changes,
   request.set_expected_version(expected);
   request.set_updated_by(UpdatedBy());
   absl::StatusOr<v1::Policy> policy = Client(inv)->UpdatePolicy(request);
-  if (!policy.ok()) {
-    const int rc = Fail(err, absl::StrCat(inv.name(), " ", group), policy.status());
-    if (absl::IsAborted(policy.status())) {
-      err << "vmscanctl: someone changed the policy first: look at 'vmscanctl policy show "
-          << SanitizeForTerminal(group) << "' and retry\n";
-    }
-    return rc;
-  }
+  // ABORTED (changed since --if-version) comes with the server's advice to re-read and retry.
+  if (!policy.ok()) return Fail(err, absl::StrCat(inv.name(), " ", group), policy.status());
   return WriteOut(out, err,
                   inv.json ? ToJson(*policy)
                            : absl::StrCat("policy of ", SanitizeForTerminal(policy->group()),

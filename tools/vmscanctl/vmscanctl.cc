@@ -39,7 +39,8 @@ Backup:
                               removes the records older than D (90m, 2h, 30d), or every record
   backup stats                totals of the store
 
-Groups, a tree under "Managed devices", addressed by path ("Managed devices/Finance/Desktops"):
+Groups, a tree under "Managed devices", addressed by path ("Managed devices/Finance/Desktops";
+the root may be left out: "Finance/Desktops"):
   groups list                 every group in tree order: PATH, VMS, SUBGROUPS, POLICY
   groups create PATH          a new group; its parent must exist
   groups delete PATH          an empty group (no subgroups, no VMs, no rule placing VMs in it),
@@ -84,7 +85,8 @@ Assignment rules place a VM that registers for the first time (first match by po
   rules list                  POS, ID, VM NAME, HOST, GROUP; then the default group
   rules add --group G [--name PATTERN] [--host PATTERN] [--position N]
                               PATTERNs are globs (*, ?, [...]) on the VM name (ignoring case)
-                              and on its hypervisor host; give at least one
+                              and on its hypervisor host; give at least one. Without
+                              --position the rule goes after the last one
   rules delete ID
 
 Options (anywhere on the line):
