@@ -15,6 +15,7 @@
 #include "absl/base/call_once.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -23,16 +24,18 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "host_server/engine/clamav_verdict.h"
+#include "host_server/engine/inspected_content.h"
 
 namespace vmscan {
 namespace {
 
 // What one scan collects through libclamav's callbacks. Lives on the scanning thread's stack.
 struct ScanState {
-  uint64_t max_file_bytes = 0;      // the engine's effective per-file limit
-  std::vector<std::string> alerts;  // every alert name, in the order libclamav reported them
-  std::string first_error;          // the first error libclamav logged during the scan
-  std::string blocked;              // why OnArchiveMember blocked content, if it did
+  uint64_t max_file_bytes = 0;            // the engine's effective per-file limit
+  std::vector<std::string> alerts;        // every alert name, in the order libclamav reported them
+  std::string first_error;                // the first error libclamav logged during the scan
+  std::string blocked;                    // why OnArchiveMember blocked content, if it did
+  InspectedContent* inspected = nullptr;  // where OnFileInspection records, when asked to
 };
 
 // libclamav hands its message callback no scan context for some messages (notably "Can't
@@ -98,6 +101,31 @@ cl_error_t OnArchiveMember(const char* container_type, unsigned long /*container
                      " bytes, over max_file_bytes ", state->max_file_bytes);
   }
   return CL_VIRUS;
+}
+
+// The types libclamav gives text it decoded: its mail parser's text parts are typed by content
+// (ASCII, UTF-8, UTF-16, HTML, or mail when they look like a message).
+bool IsTextType(absl::string_view type) {
+  return absl::StartsWith(type, "CL_TYPE_TEXT_") || absl::StartsWith(type, "CL_TYPE_HTML") ||
+         type == "CL_TYPE_MAIL";
+}
+
+// Called for every layer libclamav is about to scan, the object itself included, also when the
+// layer is then answered from the clean cache; libclamav does not descend into a cached layer,
+// so its children are missing from the record, which only costs the caller part scans
+// (checked by clamav_engine_test). Layers libclamav rewrote to make matching easier (normalized
+// HTML, scripts) are its own derivative, not content anybody else would extract: left out.
+cl_error_t OnFileInspection(int /*fd*/, const char* type, const char** /*ancestors*/,
+                            size_t /*parent_file_size*/, const char* /*file_name*/,
+                            size_t file_size, const char* file_buffer, uint32_t /*recursion_level*/,
+                            uint32_t layer_attributes, void* context) {
+  auto* state = static_cast<ScanState*>(context);
+  if (state == nullptr || state->inspected == nullptr || file_buffer == nullptr) return CL_CLEAN;
+  if ((layer_attributes & LAYER_ATTRIBUTES_NORMALIZED) != 0) return CL_CLEAN;
+  const absl::string_view bytes(file_buffer, file_size);
+  state->inspected->exact.insert(Sha256Hex(bytes));
+  if (type != nullptr && IsTextType(type)) state->inspected->text.insert(TextFingerprint(bytes));
+  return CL_CLEAN;
 }
 
 absl::Status InitClamavOnce() {
@@ -273,6 +301,7 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
   VMSCAN_RETURN_IF_ERROR(ApplyLimits(engine.get(), options.limits));
   cl_engine_set_clcb_virus_found(engine.get(), &OnVirusFound);
   cl_engine_set_clcb_meta(engine.get(), &OnArchiveMember);
+  cl_engine_set_clcb_file_inspection(engine.get(), &OnFileInspection);
   int error = CL_SUCCESS;
   long long max_file_bytes = cl_engine_get_num(engine.get(), CL_ENGINE_MAX_FILESIZE, &error);
   if (error != CL_SUCCESS || max_file_bytes < 0) {
@@ -317,6 +346,16 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
 
 absl::StatusOr<EngineVerdict> ClamavEngine::Scan(absl::string_view data,
                                                  absl::string_view name) const {
+  return ScanImpl(data, name, /*record_inspected=*/false);
+}
+
+absl::StatusOr<EngineVerdict> ClamavEngine::ScanRecordingInspected(absl::string_view data,
+                                                                   absl::string_view name) const {
+  return ScanImpl(data, name, /*record_inspected=*/true);
+}
+
+absl::StatusOr<EngineVerdict> ClamavEngine::ScanImpl(absl::string_view data, absl::string_view name,
+                                                     bool record_inspected) const {
   // libclamav cannot map zero bytes, and there is nothing in them to find.
   if (data.empty()) return EngineVerdict{};
 
@@ -329,6 +368,8 @@ absl::StatusOr<EngineVerdict> ClamavEngine::Scan(absl::string_view data,
   cl_scan_options options = ScanOptions();
   ScanState state;
   state.max_file_bytes = max_file_bytes_;
+  InspectedContent inspected;
+  if (record_inspected) state.inspected = &inspected;
   const char* virname = nullptr;
   unsigned long scanned = 0;  // NOLINT(runtime/int): libclamav's type
   cl_error_t rc;
@@ -343,10 +384,15 @@ absl::StatusOr<EngineVerdict> ClamavEngine::Scan(absl::string_view data,
     state.alerts.emplace_back(virname);
   }
   EngineVerdict verdict = ClamavVerdict(rc, state.alerts, state.first_error, state.blocked);
+  verdict.inspected = std::move(inspected);
   VMSCAN_LOG(DEBUG) << "scanned '" << name << "' (" << data.size() << " bytes): " << cl_strerror(rc)
                     << ", threats [" << absl::StrJoin(verdict.threats, ", ") << "]"
                     << (verdict.unscannable
                             ? absl::StrCat(", unscannable: ", verdict.unscannable_detail)
+                            : std::string())
+                    << (record_inspected
+                            ? absl::StrCat(", inspected ", verdict.inspected.exact.size(),
+                                           " objects (", verdict.inspected.text.size(), " text)")
                             : std::string());
   return verdict;
 }

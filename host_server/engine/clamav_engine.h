@@ -60,6 +60,10 @@ class ClamavEngine : public ScanEngine {
   ClamavEngine& operator=(const ClamavEngine&) = delete;
 
   absl::StatusOr<EngineVerdict> Scan(absl::string_view data, absl::string_view name) const override;
+  // Records every layer libclamav inspects (through its file-inspection callback), exact and,
+  // for layers it typed as text, in the normalized text form; see inspected_content.h.
+  absl::StatusOr<EngineVerdict> ScanRecordingInspected(absl::string_view data,
+                                                       absl::string_view name) const override;
 
   // "<signature count>-<12 hex digits of SHA-256 over the database files' names, sizes and
   // mtimes, libclamav's version and the limits>", then "-v<n>" when the set carries an official
@@ -71,6 +75,9 @@ class ClamavEngine : public ScanEngine {
   struct EngineDeleter {
     void operator()(cl_engine* engine) const;
   };
+
+  absl::StatusOr<EngineVerdict> ScanImpl(absl::string_view data, absl::string_view name,
+                                         bool record_inspected) const;
 
   ClamavEngine(std::unique_ptr<cl_engine, EngineDeleter> engine, uint64_t signature_count,
                uint64_t max_file_bytes, std::string version);

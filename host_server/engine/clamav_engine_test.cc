@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -623,6 +624,71 @@ TEST_F(ClamavEngineTest, DecodedPartAfterRawMessageHitsTheCache) {
             << " ms; 700 KB part alone: " << uncached << " ms uncached, " << cached
             << " ms after the message (cache hit)\n";
   EXPECT_LT(cached, uncached / 2) << "the decoded part was not served from libclamav's cache";
+}
+
+// What ScanRecordingInspected() reports is what AnalyzeMessage relies on to skip part scans:
+// the message itself, a base64 attachment byte for byte, and the CRLF text part in its
+// normalized form (libclamav's mail parser stores it with LF line ends).
+TEST_F(ClamavEngineTest, RecordsTheMessageItsPartsAndTextInNormalizedForm) {
+  const std::string text = "Dear Bob,\r\nthe figures are attached.\r\n\r\nAlice";
+  const std::string attachment = RandomBytes(4096, 7);
+  const std::string mail = MailWithAttachment(text, "data.bin", attachment);
+  absl::StatusOr<EngineVerdict> verdict = engine_->ScanRecordingInspected(mail, "message");
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_FALSE(verdict->infected());
+  EXPECT_FALSE(verdict->unscannable.has_value());
+  EXPECT_TRUE(verdict->inspected.exact.contains(Sha256Hex(mail)));
+  EXPECT_TRUE(verdict->inspected.exact.contains(Sha256Hex(attachment)));
+  EXPECT_TRUE(verdict->inspected.Covers(attachment, /*is_text_body=*/false));
+  // Neither form of the text part is byte-identical to libclamav's, the normalized one is.
+  EXPECT_FALSE(verdict->inspected.exact.contains(Sha256Hex(text)));
+  EXPECT_FALSE(verdict->inspected.exact.contains(Sha256Hex(text + "\r\n")));
+  EXPECT_TRUE(verdict->inspected.text.contains(TextFingerprint(text)));
+  EXPECT_TRUE(verdict->inspected.Covers(text + "\r\n", /*is_text_body=*/true));
+  EXPECT_FALSE(verdict->inspected.Covers(text + "\r\n", /*is_text_body=*/false));
+  // Content that is not in the message is not covered.
+  EXPECT_FALSE(verdict->inspected.Covers(RandomBytes(4096, 8), /*is_text_body=*/false));
+  EXPECT_FALSE(verdict->inspected.Covers("Dear Bob,\r\nthe figures", /*is_text_body=*/true));
+}
+
+TEST_F(ClamavEngineTest, PlainScanRecordsNothing) {
+  const std::string mail = MailWithAttachment("hello\r\n", "data.bin", RandomBytes(512, 9));
+  EngineVerdict verdict = MustScan(mail, "message");
+  EXPECT_TRUE(verdict.inspected.empty());
+}
+
+// The record does not depend on libclamav's clean cache for parts: a message whose parts were
+// all scanned before (each one a cache hit now) records them as the first message did. Only a
+// message that is itself a cache hit records less (libclamav does not open it again), which
+// costs part scans, never a verdict.
+TEST_F(ClamavEngineTest, PartsThatAreCacheHitsAreStillRecorded) {
+  const std::string text = "Quarterly numbers below.\r\nRegards\r\n";
+  const std::string attachment = RandomBytes(8192, 11);
+  const std::string mail = MailWithAttachment(text, "q.bin", attachment);
+  absl::StatusOr<EngineVerdict> first = engine_->ScanRecordingInspected(mail, "first");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->inspected.exact.contains(Sha256Hex(attachment)));
+  MustScan(attachment, "part");
+  const std::string copy = absl::StrCat("Delivered-To: carol@example.com\r\n", mail);
+  absl::StatusOr<EngineVerdict> second = engine_->ScanRecordingInspected(copy, "copy");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->inspected.exact.contains(Sha256Hex(copy)));
+  EXPECT_TRUE(second->inspected.exact.contains(Sha256Hex(attachment)));
+  EXPECT_TRUE(second->inspected.text.contains(TextFingerprint(text)));
+
+  absl::StatusOr<EngineVerdict> again = engine_->ScanRecordingInspected(mail, "again");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->infected());
+  EXPECT_TRUE(again->inspected.exact.contains(Sha256Hex(mail)));
+  EXPECT_FALSE(again->inspected.exact.contains(Sha256Hex(attachment)));
+}
+
+TEST_F(ClamavEngineTest, InfectedMessageStillRecordsAndReportsTheThreat) {
+  const std::string mail = MailWithAttachment("see attached\r\n", "eicar.com", kEicar);
+  absl::StatusOr<EngineVerdict> verdict = engine_->ScanRecordingInspected(mail, "message");
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_THAT(verdict->threats, ElementsAre(kEicarName));
+  EXPECT_TRUE(verdict->inspected.exact.contains(Sha256Hex(kEicar)));
 }
 
 }  // namespace

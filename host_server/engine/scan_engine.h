@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "host_server/engine/inspected_content.h"
 #include "vmscan/v1/scan.pb.h"
 
 namespace vmscan {
@@ -26,6 +27,8 @@ struct EngineVerdict {
   // Set when the object could not be scanned completely (limits, encryption, time, engine error).
   std::optional<v1::UnscannableReason> unscannable;
   std::string unscannable_detail;  // e.g. "Heuristics.Encrypted.Zip" or the engine's error text.
+  // Filled by ScanRecordingInspected() only: what the engine looked at inside the object.
+  InspectedContent inspected;
 
   bool infected() const { return !threats.empty(); }
 };
@@ -39,6 +42,16 @@ class ScanEngine {
   // error; an error Status means the engine itself could not be used (a bug or no memory).
   virtual absl::StatusOr<EngineVerdict> Scan(absl::string_view data,
                                              absl::string_view name) const = 0;
+
+  // Like Scan(), and also records in `inspected` objects the engine itself scanned while
+  // scanning `data` (`data` and whatever it decoded or unpacked from it). Only what this one
+  // call inspected is recorded, never what earlier scans did; the record may be incomplete (an
+  // engine that answers a layer from its cache does not open it), never larger. An engine that
+  // cannot tell records nothing, which is always safe: callers then scan every part alone.
+  virtual absl::StatusOr<EngineVerdict> ScanRecordingInspected(absl::string_view data,
+                                                               absl::string_view name) const {
+    return Scan(data, name);
+  }
 
   // Identifies the signature set, for verdict caching and replies (changes on reload).
   virtual std::string version() const = 0;

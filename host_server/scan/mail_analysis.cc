@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "host_server/mail/mime_parts.h"
@@ -19,6 +20,13 @@ void NoteUnscannable(const EngineVerdict& verdict, MailAnalysis* analysis) {
   analysis->unscannable_detail = verdict.unscannable_detail;
 }
 
+// A text part that the mail is read as, not a file handed around: only these are matched by their
+// normalized text form. A named text attachment (a script, a CSV) is only skipped when the raw
+// scan met it byte for byte, so a hash signature of its exact bytes still applies.
+bool IsTextBody(const MimeLeaf& leaf) {
+  return absl::StartsWith(leaf.content_type, "text/") && leaf.filename.empty();
+}
+
 }  // namespace
 
 bool MailAnalysis::has_untied_threat() const {
@@ -28,8 +36,12 @@ bool MailAnalysis::has_untied_threat() const {
 
 absl::StatusOr<MailAnalysis> AnalyzeMessage(const ScanEngine& engine, absl::string_view raw) {
   MailAnalysis analysis;
-  VMSCAN_ASSIGN_OR_RETURN(EngineVerdict raw_verdict, engine.Scan(raw, "message"));
+  VMSCAN_ASSIGN_OR_RETURN(EngineVerdict raw_verdict, engine.ScanRecordingInspected(raw, "message"));
   NoteUnscannable(raw_verdict, &analysis);
+  // When the raw scan inspected everything it met to the end and found nothing, a part whose
+  // content it inspected would only be scanned again to the same "clean". When it found
+  // something, every part is scanned to tie each threat to its part.
+  const bool skip_inspected_parts = !raw_verdict.infected() && !raw_verdict.unscannable;
 
   absl::StatusOr<std::vector<MimeLeaf>> leaves = ExtractLeafParts(raw);
   absl::flat_hash_set<std::string> tied_names;
@@ -37,6 +49,10 @@ absl::StatusOr<MailAnalysis> AnalyzeMessage(const ScanEngine& engine, absl::stri
     analysis.mime_parsed = true;
     analysis.leaf_count = static_cast<int>(leaves->size());
     for (const MimeLeaf& leaf : *leaves) {
+      if (skip_inspected_parts && raw_verdict.inspected.Covers(leaf.decoded, IsTextBody(leaf))) {
+        ++analysis.parts_covered_by_raw_scan;
+        continue;
+      }
       VMSCAN_ASSIGN_OR_RETURN(EngineVerdict part_verdict, engine.Scan(leaf.decoded, leaf.path));
       NoteUnscannable(part_verdict, &analysis);
       for (const std::string& name : part_verdict.threats) {

@@ -2,9 +2,12 @@
 // leaf MIME part are scanned, so a threat hidden from one parser (libclamav's or GMime's) is still
 // found by the other, and each detection is tied to the part that holds it.
 //
-// Cost: libclamav already decodes and scans every part while scanning the raw message. The
-// engine keeps its clean-object cache on with constant scan options, so scanning a decoded part
-// whose bytes it has met inside the raw message costs one hash lookup (see BENCHMARKS.md).
+// Cost: libclamav already decodes and scans every part while scanning the raw message, and
+// reports what it inspected (ScanEngine::ScanRecordingInspected). When the raw scan is clean
+// and complete, a leaf whose content it inspected is not scanned again: byte for byte for any
+// part, in the normalized text form (CRLF as LF, no trailing line ends) for text bodies, whose
+// CRLF form libclamav's mail parser never reproduces exactly. The other leaves, the ones only
+// GMime sees, are scanned as before; after a raw detection every leaf is (see BENCHMARKS.md).
 //
 // Thread-safe: a pure function of its inputs.
 #ifndef VMSCAN_HOST_SERVER_SCAN_MAIL_ANALYSIS_H_
@@ -29,6 +32,8 @@ struct MailAnalysis {
   std::vector<v1::Threat> threats;
   bool mime_parsed = false;  // false: GMime could not parse the message; only raw results exist.
   int leaf_count = 0;
+  // Leaves not scanned on their own because the clean raw scan inspected their content.
+  int parts_covered_by_raw_scan = 0;
 
   // True when at least one threat could not be tied to a removable part.
   bool has_untied_threat() const;
