@@ -64,8 +64,12 @@ v1::BackupRecord BackupMetadata(const v1::ScanMetadata& metadata, absl::string_v
 
 }  // namespace
 
-Scanner::Scanner(const EngineSlot* engines, BackupStore* backup, v1::MailAntivirusConfig settings)
-    : engines_(engines), backup_(backup), settings_(std::move(settings)) {}
+Scanner::Scanner(const EngineSlot* engines, BackupStore* backup, v1::MailAntivirusConfig settings,
+                 VmSettingsSource per_vm)
+    : engines_(engines),
+      backup_(backup),
+      settings_(std::move(settings)),
+      per_vm_(std::move(per_vm)) {}
 
 absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
                                           absl::string_view message) const {
@@ -77,6 +81,41 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
   result.set_size(message.size());
   result.set_signature_version(engine->version());
 
+  v1::MailAntivirusConfig settings = settings_;
+  if (per_vm_) {
+    absl::StatusOr<v1::MailAntivirusSettings> vm = per_vm_(metadata.vm());
+    if (!vm.ok()) {
+      VMSCAN_LOG(ERROR) << "settings of VM " << metadata.vm().id()
+                        << " unavailable, scanning with the server's: " << vm.status();
+    } else {
+      settings.set_action_on_threat(vm->action_on_threat());
+      settings.set_on_unscannable(vm->on_unscannable());
+      if (!vm->enabled()) {
+        result.set_verdict(v1::UNSCANNABLE);
+        result.set_unscannable_reason(v1::DISABLED);
+        result.set_action(v1::DELIVER);
+        result.set_action_reason("Mail Anti-Virus is disabled for this VM; delivered unscanned");
+        result.set_scan_micros(absl::ToInt64Microseconds(absl::Now() - start));
+        return outcome;
+      }
+      if (vm->limits().max_message_bytes() > 0 &&
+          message.size() > vm->limits().max_message_bytes()) {
+        // Not scanned at all, so never clean: on_unscannable decides.
+        result.set_verdict(v1::UNSCANNABLE);
+        result.set_unscannable_reason(v1::LIMITS_EXCEEDED);
+        result.set_unscannable_detail(absl::StrCat(
+            "message of ", message.size(), " bytes is over this VM's limits.max_message_bytes (",
+            vm->limits().max_message_bytes(), ")"));
+        ActionDecision decision = DecideAction(settings, v1::UNSCANNABLE, metadata.channel(),
+                                               metadata.direction(), false);
+        result.set_action(decision.action);
+        result.set_action_reason(decision.reason);
+        result.set_scan_micros(absl::ToInt64Microseconds(absl::Now() - start));
+        return outcome;
+      }
+    }
+  }
+
   VMSCAN_ASSIGN_OR_RETURN(MailAnalysis analysis, AnalyzeMessage(*engine, message));
   result.set_verdict(analysis.verdict);
   result.set_unscannable_reason(analysis.unscannable_reason);
@@ -84,11 +123,11 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
   for (const v1::Threat& threat : analysis.threats) *result.add_threats() = threat;
 
   bool disinfected = false;
-  if (WantsDisinfection(settings_, analysis.verdict, metadata.channel(), metadata.direction())) {
+  if (WantsDisinfection(settings, analysis.verdict, metadata.channel(), metadata.direction())) {
     VMSCAN_ASSIGN_OR_RETURN(outcome.cleaned, TryDisinfect(*engine, message, analysis));
     disinfected = !outcome.cleaned.empty();
   }
-  ActionDecision decision = DecideAction(settings_, analysis.verdict, metadata.channel(),
+  ActionDecision decision = DecideAction(settings, analysis.verdict, metadata.channel(),
                                          metadata.direction(), disinfected);
   result.set_action(decision.action);
   result.set_action_reason(decision.reason);

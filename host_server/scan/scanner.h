@@ -11,6 +11,7 @@
 #ifndef VMSCAN_HOST_SERVER_SCAN_SCANNER_H_
 #define VMSCAN_HOST_SERVER_SCAN_SCANNER_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -18,6 +19,7 @@
 #include "host_server/backup/backup_store.h"
 #include "host_server/scan/engine_slot.h"
 #include "vmscan/v1/config.pb.h"
+#include "vmscan/v1/policy.pb.h"
 #include "vmscan/v1/scan.pb.h"
 
 namespace vmscan {
@@ -27,10 +29,18 @@ struct ScanOutcome {
   std::string cleaned;  // the disinfected message, for DELIVER_DISINFECTED.
 };
 
+// The effective Mail Anti-Virus settings of the VM a message comes from (the control plane's
+// ControlPlane::ScanSettings). Called on a worker thread for every scan.
+using VmSettingsSource =
+    std::function<absl::StatusOr<v1::MailAntivirusSettings>(const v1::VmIdentity& vm)>;
+
 class Scanner {
  public:
-  // `engines` and `backup` must outlive the Scanner.
-  Scanner(const EngineSlot* engines, BackupStore* backup, v1::MailAntivirusConfig settings);
+  // `engines` and `backup` must outlive the Scanner. `settings` apply to every scan unless
+  // `per_vm` is given: then each scan gets its VM's effective action_on_threat, on_unscannable,
+  // enabled and limits.max_message_bytes, and `settings` only when `per_vm` fails (logged).
+  Scanner(const EngineSlot* engines, BackupStore* backup, v1::MailAntivirusConfig settings,
+          VmSettingsSource per_vm = nullptr);
 
   absl::StatusOr<ScanOutcome> Scan(const v1::ScanMetadata& metadata,
                                    absl::string_view message) const;
@@ -39,6 +49,7 @@ class Scanner {
   const EngineSlot* engines_;
   BackupStore* backup_;
   const v1::MailAntivirusConfig settings_;
+  const VmSettingsSource per_vm_;
 };
 
 }  // namespace vmscan

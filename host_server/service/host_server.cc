@@ -14,6 +14,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "host_server/backup/lmdb_backup_store.h"
+#include "host_server/control/store/lmdb_control_store.h"
 #include "host_server/engine/clamav_engine.h"
 #include "host_server/engine/signatures.h"
 #include "host_server/service/server_config.h"
@@ -79,8 +80,20 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   backup_options.max_total_bytes = config.backup().max_total_bytes();
   VMSCAN_ASSIGN_OR_RETURN(server->backup_, LmdbBackupStore::Open(backup_options));
 
-  server->scanner_ = std::make_unique<Scanner>(server->engines_.get(), server->backup_.get(),
-                                               config.mail_antivirus());
+  LmdbControlStoreOptions control_store_options;
+  control_store_options.dir = (state_dir / "control").string();
+  VMSCAN_ASSIGN_OR_RETURN(server->control_store_, LmdbControlStore::Open(control_store_options));
+  ControlPlane::Options control_options;
+  control_options.default_group = config.control().default_group();
+  control_options.heartbeat_timeout = absl::Milliseconds(config.control().heartbeat_timeout_ms());
+  control_options.defaults = DefaultVmSettings(config);
+  VMSCAN_ASSIGN_OR_RETURN(server->control_,
+                          ControlPlane::Create(server->control_store_.get(), control_options));
+
+  ControlPlane* control = server->control_.get();
+  server->scanner_ = std::make_unique<Scanner>(
+      server->engines_.get(), server->backup_.get(), config.mail_antivirus(),
+      [control](const v1::VmIdentity& vm) { return control->ScanSettings(vm); });
   server->pool_ = std::make_unique<WorkerPool>(static_cast<int>(config.workers()),
                                                static_cast<int>(config.queue_depth()));
   ScanServiceImpl::Options service_options;
@@ -93,12 +106,24 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
       server->backup_.get(), std::make_unique<LoopbackAdminAuthorizer>(),
       BackupAdminService::Options());
 
+  server->control_authorizer_ = std::make_unique<LoopbackAdminAuthorizer>();
+  server->control_pool_ = std::make_unique<WorkerPool>(2, 1024);
+  server->inventory_admin_ = std::make_unique<InventoryAdminService>(
+      control, server->control_authorizer_.get(), server->control_pool_.get());
+  server->policy_admin_ = std::make_unique<PolicyAdminService>(
+      control, server->control_authorizer_.get(), server->control_pool_.get());
+  server->agent_control_ =
+      std::make_unique<AgentControlService>(control, server->control_pool_.get());
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &server->port_);
   builder.RegisterService(server->scan_service_.get());
   builder.RegisterService(server->backup_admin_.get());
+  builder.RegisterService(server->inventory_admin_.get());
+  builder.RegisterService(server->policy_admin_.get());
+  builder.RegisterService(server->agent_control_.get());
   // Chunks are small; this bounds what one ScanRequest may make the server allocate.
   builder.SetMaxReceiveMessageSize(8 << 20);
   server->server_ = builder.BuildAndStart();
@@ -126,12 +151,15 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
 void HostServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  // Agents keep WatchSettings streams open; end them so that Shutdown need not wait for them.
+  if (agent_control_ != nullptr) agent_control_->Shutdown();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   if (pool_ != nullptr) pool_->Shutdown();
   if (server_ != nullptr) server_->Wait();
+  if (control_pool_ != nullptr) control_pool_->Shutdown();
   stop_retention_.Notify();
   if (retention_thread_.joinable()) retention_thread_.join();
 }

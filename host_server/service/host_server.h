@@ -1,6 +1,6 @@
-// HostServer: one running SVM host server — engine, backup store, scanner, worker pool and the
-// gRPC server (ScanService, BackupAdmin, health checking, reflection) — assembled from a validated
-// ServerConfig.
+// HostServer: one running SVM host server — engine, backup store, control plane, scanner, worker
+// pool and the gRPC server (ScanService, BackupAdmin, InventoryAdmin, PolicyAdmin, AgentControl,
+// health checking, reflection) — assembled from a validated ServerConfig.
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<HostServer> server, HostServer::Start(config));
 //   std::cout << "listening on " << server->address();
@@ -20,10 +20,13 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "host_server/backup/backup_store.h"
+#include "host_server/control/control_plane.h"
+#include "host_server/control/store/control_store.h"
 #include "host_server/scan/engine_slot.h"
 #include "host_server/scan/scanner.h"
 #include "host_server/scan/worker_pool.h"
 #include "host_server/service/admin_service.h"
+#include "host_server/service/control_services.h"
 #include "host_server/service/scan_service.h"
 #include "vmscan/v1/config.pb.h"
 
@@ -42,6 +45,7 @@ class HostServer {
   void Shutdown(absl::Duration grace = absl::Seconds(10));
 
   BackupStore* backup() { return backup_.get(); }
+  ControlPlane* control() { return control_.get(); }
   const ScanEngine& engine() const { return *engines_->Get(); }
 
  private:
@@ -49,10 +53,17 @@ class HostServer {
 
   std::unique_ptr<EngineSlot> engines_;
   std::unique_ptr<BackupStore> backup_;
+  std::unique_ptr<ControlStore> control_store_;
+  std::unique_ptr<ControlPlane> control_;
   std::unique_ptr<Scanner> scanner_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<ScanServiceImpl> scan_service_;
   std::unique_ptr<BackupAdminService> backup_admin_;  // vmscanctl's Backup API
+  std::unique_ptr<LoopbackAdminAuthorizer> control_authorizer_;
+  std::unique_ptr<WorkerPool> control_pool_;  // control calls block on store commits
+  std::unique_ptr<InventoryAdminService> inventory_admin_;
+  std::unique_ptr<PolicyAdminService> policy_admin_;
+  std::unique_ptr<AgentControlService> agent_control_;
   std::unique_ptr<grpc::Server> server_;
   // Applies Backup retention periodically (it also runs after every Put).
   std::thread retention_thread_;

@@ -27,6 +27,8 @@ v1::ServerConfig DefaultServerConfig() {
   config.set_log_level("info");
   config.mutable_backup()->set_max_age_days(30);
   config.mutable_backup()->set_max_total_bytes(1ull << 30);
+  config.mutable_control()->set_default_group("Managed devices");
+  config.mutable_control()->set_heartbeat_timeout_ms(30000);
   return config;
 }
 
@@ -58,9 +60,29 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   if (config.scan_deadline_ms() < 100) {
     return absl::InvalidArgumentError("scan_deadline_ms must be at least 100");
   }
+  if (config.control().heartbeat_timeout_ms() < 100) {
+    return absl::InvalidArgumentError("control.heartbeat_timeout_ms must be at least 100");
+  }
   absl::StatusOr<LogLevel> level = ParseLogLevel(config.log_level());
   if (!level.ok()) return level.status();
   return absl::OkStatus();
+}
+
+v1::MailAntivirusSettings DefaultVmSettings(const v1::ServerConfig& config) {
+  v1::MailAntivirusSettings settings;
+  settings.set_enabled(true);
+  settings.set_action_on_threat(config.mail_antivirus().action_on_threat());
+  settings.set_on_unscannable(config.mail_antivirus().on_unscannable());
+  v1::PolicyLimits* limits = settings.mutable_limits();
+  limits->set_max_message_bytes(config.limits().max_message_bytes());
+  limits->set_max_scan_bytes(config.limits().max_scan_bytes());
+  limits->set_max_file_bytes(config.limits().max_file_bytes());
+  limits->set_max_recursion(config.limits().max_recursion());
+  limits->set_max_files(config.limits().max_files());
+  limits->set_max_scan_time_ms(config.limits().max_scan_time_ms());
+  settings.mutable_backup()->set_max_age_days(config.backup().max_age_days());
+  settings.mutable_backup()->set_max_total_bytes(config.backup().max_total_bytes());
+  return settings;
 }
 
 }  // namespace vmscan

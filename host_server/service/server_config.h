@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "vmscan/v1/config.pb.h"
+#include "vmscan/v1/policy.pb.h"
 
 namespace vmscan {
 
@@ -12,6 +13,10 @@ v1::ServerConfig DefaultServerConfig();
 
 // InvalidArgument naming the field and the allowed range on the first problem found.
 absl::Status ValidateServerConfig(const v1::ServerConfig& config);
+
+// The settings of a VM that no policy and no local setting changes (SPEC §4 "defaults"): the
+// server config's mail_antivirus, limits and backup retention, Mail Anti-Virus enabled.
+v1::MailAntivirusSettings DefaultVmSettings(const v1::ServerConfig& config);
 
 }  // namespace vmscan
 
