@@ -17,6 +17,7 @@
 #include "host_server/control/store/lmdb_control_store.h"
 #include "host_server/engine/clamav_engine.h"
 #include "host_server/engine/signatures.h"
+#include "host_server/service/policy_retention.h"
 #include "host_server/service/server_config.h"
 
 namespace vmscan {
@@ -140,6 +141,11 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
         VMSCAN_LOG(WARNING) << "backup retention failed: " << removed.status();
       } else if (*removed > 0) {
         VMSCAN_LOG(INFO) << "backup retention removed " << *removed << " records";
+      }
+      absl::StatusOr<uint64_t> by_policy =
+          EnforcePolicyRetention(*s->backup_, *s->control_, absl::Now());
+      if (!by_policy.ok()) {
+        VMSCAN_LOG(WARNING) << "backup retention by policy failed: " << by_policy.status();
       }
     }
   });
