@@ -25,6 +25,7 @@
 #include "common/status_macros.h"
 #include "host_server/engine/clamav_verdict.h"
 #include "host_server/engine/inspected_content.h"
+#include "host_server/engine/scan_bounds.h"
 
 namespace vmscan {
 namespace {
@@ -36,13 +37,53 @@ struct ScanState {
   std::string first_error;                // the first error libclamav logged during the scan
   std::string blocked;                    // why OnArchiveMember blocked content, if it did
   InspectedContent* inspected = nullptr;  // where OnFileInspection records, when asked to
+  // Per-scan bounds (a VM's policy) and what OnFileInspection counted against them.
+  ScanBounds bounds;
+  absl::Time started;
+  uint64_t layers = 0;
+  uint64_t layer_bytes = 0;
+  std::string bound_hit;  // which bound stopped the scan; empty if none did
+  bool bound_hit_time = false;
 };
+
+// Checks one layer against the scan's bounds; true when one is exceeded (recorded in `state`).
+bool ExceedsBounds(ScanState& state, size_t file_size, uint32_t recursion_level) {
+  const ScanBounds& b = state.bounds;
+  if (b.none()) return false;
+  if (!state.bound_hit.empty()) return true;
+  ++state.layers;
+  state.layer_bytes += file_size;
+  if (b.max_recursion != 0 && recursion_level > b.max_recursion) {
+    state.bound_hit =
+        absl::StrCat("nesting depth ", recursion_level, " is over this VM's limit of ",
+                     b.max_recursion, " (limits.max_recursion)");
+  } else if (b.max_file_bytes != 0 && file_size > b.max_file_bytes) {
+    state.bound_hit =
+        absl::StrCat("an embedded object of ", file_size, " bytes is over this VM's limit of ",
+                     b.max_file_bytes, " (limits.max_file_bytes)");
+  } else if (b.max_files != 0 && state.layers > b.max_files) {
+    state.bound_hit =
+        absl::StrCat("more than ", b.max_files, " embedded objects (this VM's limits.max_files)");
+  } else if (b.max_scan_bytes != 0 && state.layer_bytes > b.max_scan_bytes) {
+    state.bound_hit = absl::StrCat("more than ", b.max_scan_bytes,
+                                   " bytes to scan (this VM's limits.max_scan_bytes)");
+  } else if (b.max_scan_time_ms != 0 &&
+             absl::Now() - state.started > absl::Milliseconds(b.max_scan_time_ms)) {
+    state.bound_hit = absl::StrCat("scan time over this VM's limit of ", b.max_scan_time_ms,
+                                   " ms (limits.max_scan_time_ms)");
+    state.bound_hit_time = true;
+  }
+  return !state.bound_hit.empty();
+}
 
 // libclamav hands its message callback no scan context for some messages (notably "Can't
 // create temporary directory for scan", logged before the scan context exists), so errors are
 // tied to the scan running on the same thread through this pointer instead. It only ever
 // points at a ScanState on this thread's stack, for the duration of one cl_scanmap_callback.
 thread_local ScanState* t_current_scan = nullptr;
+
+// How libclamav names a detection that a file-inspection callback returned.
+constexpr absl::string_view kCallbackDetectionPrefix = "Detected.By.Callback";
 
 class CurrentScan {
  public:
@@ -117,9 +158,12 @@ bool IsTextType(absl::string_view type) {
 // HTML, scripts) are its own derivative, not content anybody else would extract: left out.
 cl_error_t OnFileInspection(int /*fd*/, const char* type, const char** /*ancestors*/,
                             size_t /*parent_file_size*/, const char* /*file_name*/,
-                            size_t file_size, const char* file_buffer, uint32_t /*recursion_level*/,
+                            size_t file_size, const char* file_buffer, uint32_t recursion_level,
                             uint32_t layer_attributes, void* context) {
   auto* state = static_cast<ScanState*>(context);
+  // Over a bound: stop with a detection, the one way that keeps this layer (and its parents)
+  // out of libclamav's clean cache; ScanImpl turns it into UNSCANNABLE.
+  if (state != nullptr && ExceedsBounds(*state, file_size, recursion_level)) return CL_VIRUS;
   if (state == nullptr || state->inspected == nullptr || file_buffer == nullptr) return CL_CLEAN;
   if ((layer_attributes & LAYER_ATTRIBUTES_NORMALIZED) != 0) return CL_CLEAN;
   const absl::string_view bytes(file_buffer, file_size);
@@ -368,6 +412,8 @@ absl::StatusOr<EngineVerdict> ClamavEngine::ScanImpl(absl::string_view data, abs
   cl_scan_options options = ScanOptions();
   ScanState state;
   state.max_file_bytes = max_file_bytes_;
+  state.bounds = ScopedScanBounds::Current();
+  state.started = absl::Now();
   InspectedContent inspected;
   if (record_inspected) state.inspected = &inspected;
   const char* virname = nullptr;
@@ -383,7 +429,20 @@ absl::StatusOr<EngineVerdict> ClamavEngine::ScanImpl(absl::string_view data, abs
       std::find(state.alerts.begin(), state.alerts.end(), virname) == state.alerts.end()) {
     state.alerts.emplace_back(virname);
   }
+  if (!state.bound_hit.empty()) {
+    // The callback's detection is ours, not a threat: keep only the real alerts, if any.
+    state.alerts.erase(std::remove_if(state.alerts.begin(), state.alerts.end(),
+                                      [](const std::string& a) {
+                                        return absl::StartsWith(a, kCallbackDetectionPrefix);
+                                      }),
+                       state.alerts.end());
+    if (state.alerts.empty()) rc = CL_CLEAN;
+  }
   EngineVerdict verdict = ClamavVerdict(rc, state.alerts, state.first_error, state.blocked);
+  if (!state.bound_hit.empty() && !verdict.unscannable) {
+    verdict.unscannable = state.bound_hit_time ? v1::TIMEOUT : v1::LIMITS_EXCEEDED;
+    verdict.unscannable_detail = state.bound_hit;
+  }
   verdict.inspected = std::move(inspected);
   VMSCAN_LOG(DEBUG) << "scanned '" << name << "' (" << data.size() << " bytes): " << cl_strerror(rc)
                     << ", threats [" << absl::StrJoin(verdict.threats, ", ") << "]"

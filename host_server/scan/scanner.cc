@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "host_server/engine/scan_bounds.h"
 #include "host_server/mail/disinfect.h"
 #include "host_server/mail/message_summary.h"
 #include "host_server/scan/action_policy.h"
@@ -82,12 +83,19 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
   result.set_signature_version(engine->version());
 
   v1::MailAntivirusConfig settings = settings_;
+  ScanBounds bounds;  // the VM's limits where they are tighter than the engine's
   if (per_vm_) {
     absl::StatusOr<v1::MailAntivirusSettings> vm = per_vm_(metadata.vm());
     if (!vm.ok()) {
       VMSCAN_LOG(ERROR) << "settings of VM " << metadata.vm().id()
                         << " unavailable, scanning with the server's: " << vm.status();
     } else {
+      const v1::PolicyLimits& limits = vm->limits();
+      bounds.max_scan_bytes = limits.max_scan_bytes();
+      bounds.max_file_bytes = limits.max_file_bytes();
+      bounds.max_recursion = limits.max_recursion();
+      bounds.max_files = limits.max_files();
+      bounds.max_scan_time_ms = limits.max_scan_time_ms();
       settings.set_action_on_threat(vm->action_on_threat());
       settings.set_on_unscannable(vm->on_unscannable());
       if (!vm->enabled()) {
@@ -116,6 +124,7 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
     }
   }
 
+  ScopedScanBounds scoped_bounds(bounds);
   VMSCAN_ASSIGN_OR_RETURN(MailAnalysis analysis, AnalyzeMessage(*engine, message));
   result.set_verdict(analysis.verdict);
   result.set_unscannable_reason(analysis.unscannable_reason);

@@ -38,7 +38,9 @@ class Scanner {
  public:
   // `engines` and `backup` must outlive the Scanner. `settings` apply to every scan unless
   // `per_vm` is given: then each scan gets its VM's effective action_on_threat, on_unscannable,
-  // enabled and limits.max_message_bytes, and `settings` only when `per_vm` fails (logged).
+  // enabled and limits (a non-zero limit is applied as a ScanBounds / message size check: the
+  // source leaves 0 where the VM's limit is not tighter than the engine's), and `settings` only
+  // when `per_vm` fails (logged).
   Scanner(const EngineSlot* engines, BackupStore* backup, v1::MailAntivirusConfig settings,
           VmSettingsSource per_vm = nullptr);
 

@@ -46,6 +46,20 @@ absl::Status ResetTempDir(const std::filesystem::path& dir) {
   return MakePrivateDir(dir);
 }
 
+// Zeroes each limit of a VM that is not below the engine's (the engine enforces those itself,
+// with its own exact semantics); what remains is applied per scan.
+void OnlyTighterLimits(const v1::ScanLimits& engine, v1::PolicyLimits* vm) {
+  auto keep_if_tighter = [](uint64_t engine_value, uint64_t vm_value) {
+    return engine_value == 0 || vm_value < engine_value ? vm_value : 0;
+  };
+  vm->set_max_message_bytes(keep_if_tighter(engine.max_message_bytes(), vm->max_message_bytes()));
+  vm->set_max_scan_bytes(keep_if_tighter(engine.max_scan_bytes(), vm->max_scan_bytes()));
+  vm->set_max_file_bytes(keep_if_tighter(engine.max_file_bytes(), vm->max_file_bytes()));
+  vm->set_max_recursion(keep_if_tighter(engine.max_recursion(), vm->max_recursion()));
+  vm->set_max_files(keep_if_tighter(engine.max_files(), vm->max_files()));
+  vm->set_max_scan_time_ms(keep_if_tighter(engine.max_scan_time_ms(), vm->max_scan_time_ms()));
+}
+
 std::string HostOf(const std::string& listen) {
   size_t colon = listen.rfind(':');
   return colon == std::string::npos ? listen : listen.substr(0, colon);
@@ -94,7 +108,12 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   ControlPlane* control = server->control_.get();
   server->scanner_ = std::make_unique<Scanner>(
       server->engines_.get(), server->backup_.get(), config.mail_antivirus(),
-      [control](const v1::VmIdentity& vm) { return control->ScanSettings(vm); });
+      [control, engine_limits = config.limits()](
+          const v1::VmIdentity& vm) -> absl::StatusOr<v1::MailAntivirusSettings> {
+        absl::StatusOr<v1::MailAntivirusSettings> settings = control->ScanSettings(vm);
+        if (settings.ok()) OnlyTighterLimits(engine_limits, settings->mutable_limits());
+        return settings;
+      });
   server->pool_ = std::make_unique<WorkerPool>(static_cast<int>(config.workers()),
                                                static_cast<int>(config.queue_depth()));
   ScanServiceImpl::Options service_options;
