@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "guest_agent/cli/scan_command.h"
+#include "guest_agent/control/settings_command.h"
 #include "guest_agent/runner/run_command.h"
 
 namespace {
@@ -16,7 +17,11 @@ The vmscan guest agent: hands this VM's mail to the SVM of its host for scanning
 
 Commands:
   scan [FILE|-]   scan one message and print the verdict and action (see 'scan --help')
-  run             run the SMTP proxy and/or milter of the config until SIGTERM (see 'run --help')
+  run             run the SMTP proxy and/or milter of the config until SIGTERM, registered with
+                  the SVM and following its settings (see 'run --help')
+  settings show|set
+                  this VM's Mail Anti-Virus settings: effective values and where they come from;
+                  change the local ones (see 'settings --help')
   --help, --version
 )";
 
@@ -32,6 +37,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "scan") return vmscan::RunScanCommand(args, std::cin, std::cout, std::cerr);
   if (command == "run") return vmscan::RunAgentCommand(args, std::cout, std::cerr);
+  if (command == "settings") return vmscan::RunSettingsCommand(args, std::cout, std::cerr);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;

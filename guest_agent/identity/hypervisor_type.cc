@@ -114,14 +114,12 @@ std::string HypervisorFromDmi(absl::string_view sys_vendor, absl::string_view pr
     const char* type;
   };
   static constexpr Entry kVendors[] = {
-      {"QEMU", "kvm"},  // QEMU machines are almost always KVM-accelerated; cpuid tells TCG apart
-      {"KVM", "kvm"},
-      {"Red Hat", "kvm"},
-      {"VMware", "vmware"},
-      {"Xen", "xen"},
-      {"innotek", "oracle"},
-      {"Oracle", "oracle"},
-      {"Parallels", "parallels"},
+      // DMI cannot tell KVM-accelerated QEMU from pure emulation (TCG); systemd-detect-virt, asked
+      // first, can. Production VMs are KVM.
+      {"QEMU", "kvm"},          {"KVM", "kvm"},
+      {"Red Hat", "kvm"},       {"VMware", "vmware"},
+      {"Xen", "xen"},           {"innotek", "oracle"},
+      {"Oracle", "oracle"},     {"Parallels", "parallels"},
       {"Amazon EC2", "amazon"},
   };
   for (const Entry& e : kVendors) {

@@ -14,6 +14,8 @@
 #include "common/logging.h"
 #include "guest_agent/client/scan_client.h"
 #include "guest_agent/config/agent_config.h"
+#include "guest_agent/control/control_loop.h"
+#include "guest_agent/identity/hypervisor_type.h"
 #include "guest_agent/identity/vm_identity.h"
 #include "guest_agent/milter/milter_server.h"
 #include "guest_agent/smtp_proxy/smtp_proxy.h"
@@ -23,7 +25,13 @@ namespace vmscan {
 const char kRunUsage[] = R"(Usage: vmscan-agent run [options]
 
 Runs the agent: the interceptors enabled in the config (smtp_proxy.listen, milter.listen) hand
-every message to the SVM before it goes on. Stops cleanly on SIGTERM or SIGINT.
+every message to the SVM before it goes on. With neither enabled, the agent only does the rest.
+
+In the background it registers the VM with the SVM (id, name, hypervisor type, agent version and
+the local settings of <state_dir>/local-settings.json), retrying while no SVM is reachable (the
+interceptors work regardless), heartbeats every heartbeat_interval_ms (registering again when the
+SVM no longer knows the VM), and watches the VM's settings: each change is logged and written to
+<state_dir>/settings.json. Stops cleanly on SIGTERM or SIGINT, telling the SVM goodbye.
 
 Options:
   --config FILE        agent config (YAML/JSON, vmscan.v1.AgentConfig)
@@ -79,10 +87,6 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
     return kExitUsage;
   }
   SetLogLevel(*ParseLogLevel(config->log_level()));
-  if (config->smtp_proxy().listen().empty() && config->milter().listen().empty()) {
-    err << "vmscan-agent run: nothing to run: set smtp_proxy.listen and/or milter.listen\n";
-    return kExitUsage;
-  }
   absl::StatusOr<v1::VmIdentity> vm = ResolveVmIdentity(*config);
   if (!vm.ok()) {
     err << "vmscan-agent: " << vm.status().message() << "\n";
@@ -115,6 +119,13 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
     }
     milter = std::move(*started);
   }
+  if (!proxy && !milter) {
+    VMSCAN_LOG(INFO) << "vmscan-agent: no interceptor enabled (smtp_proxy.listen, milter.listen): "
+                        "registering with the SVM and keeping the VM's settings only";
+  }
+  const std::string hypervisor_type = DetectHypervisorType(*config);
+  std::unique_ptr<ControlLoop> control = ControlLoop::Start(*config, *vm, hypervisor_type);
+
   if (!port_file.empty()) {
     std::string tmp = port_file + ".tmp";
     std::ofstream(tmp) << (proxy ? proxy->port() : 0) << "\n";
@@ -132,6 +143,7 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
   VMSCAN_LOG(INFO) << "vmscan-agent: "
                    << (signal > 0 ? absl::StrCat("signal ", signal) : std::string("milter stopped"))
                    << ", stopping (grace " << absl::FormatDuration(grace) << ")";
+  control->Stop();  // prompt: the goodbye has a short deadline
   if (proxy) proxy->Stop(grace);
   if (milter) milter->Stop(grace);
   VMSCAN_LOG(INFO) << "vmscan-agent: stopped";

@@ -1,7 +1,8 @@
 // `vmscan-agent run`: the long-running agent. Loads the config, resolves the VM identity, starts
-// the interceptors the config enables (smtp_proxy.listen, milter.listen) over one SVM client,
-// logs what it does, and on SIGTERM/SIGINT stops accepting, lets sessions in flight finish for
-// up to shutdown_grace_ms, and exits 0.
+// the interceptors the config enables (smtp_proxy.listen, milter.listen; possibly none) over one
+// SVM client and the control loop (registration, heartbeats, settings stream: ControlLoop),
+// logs what it does, and on SIGTERM/SIGINT unregisters, stops accepting, lets sessions in
+// flight finish for up to shutdown_grace_ms, and exits 0.
 #ifndef VMSCAN_GUEST_AGENT_RUNNER_RUN_COMMAND_H_
 #define VMSCAN_GUEST_AGENT_RUNNER_RUN_COMMAND_H_
 
