@@ -363,11 +363,10 @@ TEST_F(VmscanctlControlTest, RulesAddListPlaceDelete) {
   EXPECT_FALSE(rule.id().empty());
   EXPECT_EQ(rule.group(), lab);
   EXPECT_EQ(rule.vm_name_pattern(), "lab-*");
+  EXPECT_EQ(rule.position(), 1u);  // after the last rule (there is none)
   CommandRun by_host = Ctl("rules add --group '" + lab + "' --host 'hv-lab[0-9]' --position 50");
   ASSERT_EQ(by_host.exit_code, 0) << by_host.err;
-  EXPECT_THAT(by_host.out, HasSubstr("at position 50: VMs named anything on hosts hv-lab[0-9] go "
-                                     "to " +
-                                     lab));
+  EXPECT_THAT(by_host.out, HasSubstr("at position 50: VMs with host hv-lab[0-9] go to " + lab));
 
   CommandRun list = Ctl("rules list");
   ASSERT_EQ(list.exit_code, 0) << list.err;

@@ -1,6 +1,7 @@
 // `vmscanctl policy ...`: Mail Anti-Virus policies over vmscan.v1.PolicyAdmin (control.proto).
 // Keys and values are checked here first (settings_args.h), so that a typo is a usage error that
 // names the key before anything reaches the server.
+#include <pwd.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,11 +26,19 @@ std::unique_ptr<ControlClient> Client(const Invocation& inv) {
   return ControlClient::Create(inv.server, inv.timeout());
 }
 
-// Who the policy history names: the administrator behind sudo, else the user, else the uid.
+// Who the policy history names: the administrator behind sudo, else the user (from the
+// environment, else from the password database: cron and systemd set no $USER), else the uid.
 std::string UpdatedBy() {
-  for (const char* variable : {"SUDO_USER", "USER"}) {
+  for (const char* variable : {"SUDO_USER", "USER", "LOGNAME"}) {
     const char* name = getenv(variable);
     if (name != nullptr && *name != '\0') return name;
+  }
+  struct passwd entry;
+  struct passwd* found = nullptr;
+  char buffer[1024];
+  if (getpwuid_r(getuid(), &entry, buffer, sizeof(buffer), &found) == 0 && found != nullptr &&
+      found->pw_name != nullptr && *found->pw_name != '\0') {
+    return found->pw_name;
   }
   return absl::StrCat("uid ", getuid());
 }

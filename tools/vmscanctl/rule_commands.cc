@@ -2,9 +2,11 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tools/vmscanctl/cli.h"
 #include "tools/vmscanctl/control_client.h"
 #include "tools/vmscanctl/control_format.h"
@@ -47,19 +49,19 @@ int Add(const Invocation& inv, std::ostream& out, std::ostream& err) {
   }
   absl::StatusOr<v1::AssignmentRule> added = Client(inv)->AddRule(rule);
   if (!added.ok()) return Fail(err, inv.name(), added.status());
-  return WriteOut(out, err,
-                  inv.json
-                      ? ToJson(*added)
-                      : absl::StrCat("added rule ", SanitizeForTerminal(added->id()),
-                                     " at position ", added->position(), ": VMs named ",
-                                     added->vm_name_pattern().empty()
-                                         ? "anything"
-                                         : SanitizeForTerminal(added->vm_name_pattern()),
-                                     " on hosts ",
-                                     added->hypervisor_host_pattern().empty()
-                                         ? "anything"
-                                         : SanitizeForTerminal(added->hypervisor_host_pattern()),
-                                     " go to ", SanitizeForTerminal(added->group()), "\n"));
+  std::vector<std::string> conditions;
+  if (!added->vm_name_pattern().empty()) {
+    conditions.push_back("name " + SanitizeForTerminal(added->vm_name_pattern()));
+  }
+  if (!added->hypervisor_host_pattern().empty()) {
+    conditions.push_back("host " + SanitizeForTerminal(added->hypervisor_host_pattern()));
+  }
+  return WriteOut(
+      out, err,
+      inv.json ? ToJson(*added)
+               : absl::StrCat("added rule ", SanitizeForTerminal(added->id()), " at position ",
+                              added->position(), ": VMs with ", absl::StrJoin(conditions, " and "),
+                              " go to ", SanitizeForTerminal(added->group()), "\n"));
 }
 
 int Delete(const Invocation& inv, std::ostream& out, std::ostream& err) {
