@@ -113,9 +113,10 @@ std::string FormatVmDetails(const v1::VmRecord& vm, absl::Time now) {
       {
           {"id", Shown(vm.vm().id())},
           {"name", Shown(vm.vm().name())},
-          {"group", absl::StrCat(Shown(vm.group()), vm.placed_by_admin()
-                                                        ? " (moved by an administrator)"
-                                                        : " (placed by the assignment rules)")},
+          {"group",
+           absl::StrCat(Shown(vm.group()),
+                        vm.placed_by_admin() ? " (moved by an administrator)"
+                                             : " (placed automatically: by a rule or as default)")},
           {"state", State(vm.state())},
           {"last seen", when(vm.last_seen_unix_micros())},
           {"registered", when(vm.registered_unix_micros())},

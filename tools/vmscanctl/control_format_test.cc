@@ -148,7 +148,8 @@ TEST(FormatVmDetailsTest, EveryField) {
   }
   vm.set_placed_by_admin(false);
   vm.set_last_seen_unix_micros(0);
-  EXPECT_THAT(FormatVmDetails(vm, kNow), HasSubstr("(placed by the assignment rules)"));
+  EXPECT_THAT(FormatVmDetails(vm, kNow),
+              HasSubstr("(placed automatically: by a rule or as default)"));
   EXPECT_THAT(FormatVmDetails(vm, kNow), HasSubstr("last seen   never\n"));
 }
 
