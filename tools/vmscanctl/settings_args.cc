@@ -102,6 +102,17 @@ const Message* Holder(const Message& root, absl::string_view key, const FieldDes
   return nullptr;
 }
 
+// The descriptor of canonical `key`'s leaf.
+const FieldDescriptor* LeafField(absl::string_view key) {
+  const Descriptor* type = v1::MailAntivirusSettings::descriptor();
+  const FieldDescriptor* field = nullptr;
+  for (absl::string_view part : absl::StrSplit(key, '.')) {
+    field = type->FindFieldByName(std::string(part));
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) type = field->message_type();
+  }
+  return field;
+}
+
 // The value of a set leaf as text, as the server prints it.
 std::string ValueText(const Message& holder, const FieldDescriptor* leaf) {
   const Reflection* r = holder.GetReflection();
@@ -125,16 +136,33 @@ std::string ValueText(const Message& holder, const FieldDescriptor* leaf) {
   }
 }
 
+// "AUTO, DISINFECT_ELSE_DELETE, ..." : the values of an enum setting, UNSPECIFIED (0) left out.
+std::string SettableValues(const FieldDescriptor* leaf) {
+  std::vector<std::string> names;
+  for (int i = 0; i < leaf->enum_type()->value_count(); ++i) {
+    if (leaf->enum_type()->value(i)->number() != 0) {
+      names.push_back(leaf->enum_type()->value(i)->name());
+    }
+  }
+  return absl::StrCat(absl::StrJoin(names, ", "), " (in any case)");
+}
+
 // Reads `value` for canonical `key` as --set would; returns its canonical text.
 absl::StatusOr<std::string> CanonicalValue(absl::string_view arg, const std::string& key,
                                            absl::string_view value) {
   v1::MailAntivirusSettings scratch;
   const std::string assignment = absl::StrCat(key, "=", value);
+  const FieldDescriptor* leaf = nullptr;
   if (absl::Status s = ApplyOverride(assignment, &scratch); !s.ok()) {
+    leaf = LeafField(key);
+    if (leaf != nullptr && leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      // The loader lists UNSPECIFIED too, which no policy may set.
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", Shown(arg), "': ", key, " is one of ", SettableValues(leaf)));
+    }
     return absl::InvalidArgumentError(
         absl::StrCat("'", Shown(arg), "': ", LoaderMessage(assignment, s)));
   }
-  const FieldDescriptor* leaf = nullptr;
   const Message* holder = Holder(scratch, key, &leaf);
   if (holder == nullptr || !holder->GetReflection()->HasField(*holder, leaf)) {
     return absl::InvalidArgumentError(absl::StrCat("'", Shown(arg), "': no value"));

@@ -89,7 +89,13 @@ TEST(ParseSetArgsTest, BadArgumentsNameWhatIsWrong) {
   };
   const std::vector<Case> cases = {
       {{"action_on_thret=DELETE"}, v1::SettingChange::KEEP, "did you mean 'action_on_threat'?"},
-      {{"action_on_threat=DELET"}, v1::SettingChange::KEEP, "got 'DELET'"},
+      {{"action_on_threat=DELET"},
+       v1::SettingChange::KEEP,
+       "'action_on_threat=DELET': action_on_threat is one of AUTO, DISINFECT_ELSE_DELETE, "
+       "DISINFECT, DELETE, BLOCK (in any case)"},
+      {{"on_unscannable=DELETE"},
+       v1::SettingChange::KEEP,
+       "on_unscannable is one of DELIVER_WITH_HEADER, BLOCK"},
       {{"action_on_threat="}, v1::SettingChange::LOCK, "'action_on_threat='"},
       {{"action_on_threat=UNSPECIFIED"},
        v1::SettingChange::KEEP,

@@ -109,7 +109,7 @@ TEST(VmscanctlTest, UsageErrorsExit64WithAClearMessage) {
       {{"policy", "set", "g"}, "policy set: which settings?"},
       {{"policy", "set", "g", "action_on_thret=DELETE"},
        "unknown setting 'action_on_thret'; did you mean 'action_on_threat'?"},
-      {{"policy", "set", "g", "action_on_threat=DELET"}, "got 'DELET'"},
+      {{"policy", "set", "g", "action_on_threat=DELET"}, "action_on_threat is one of AUTO"},
       {{"policy", "set", "g", "action_on_threat"}, "want KEY=VALUE"},
       {{"policy", "set", "g", "enabled=true", "--lock", "--unlock"}, "--lock or --unlock"},
       {{"policy", "set", "g", "enabled=true", "--if-version", "0"}, "--if-version wants"},
