@@ -1,5 +1,7 @@
 #include "guest_agent/control/control_loop.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -12,7 +14,7 @@ namespace vmscan {
 namespace {
 
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(500);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(10);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 constexpr absl::Duration kGoodbyeTimeout = absl::Seconds(2);
 
 absl::Duration Next(absl::Duration backoff) { return std::min(backoff * 2, kMaxBackoff); }
@@ -129,6 +131,7 @@ bool ControlLoop::RegisterUntilDone() {
 void ControlLoop::HeartbeatUntilLost() {
   const absl::Duration interval = absl::Milliseconds(config_.heartbeat_interval_ms());
   bool failing = false;
+  bool behind = false;  // the previous heartbeat saw a revision newer than the applied settings
   while (Sleep(interval)) {
     absl::StatusOr<v1::HeartbeatResponse> beat = client_->Heartbeat(vm_.id(), &cancel_);
     if (beat.ok()) {
@@ -136,6 +139,19 @@ void ControlLoop::HeartbeatUntilLost() {
         VMSCAN_LOG(INFO) << "control: heartbeats reach the SVM again";
       }
       failing = false;
+      uint64_t applied = 0;
+      {
+        absl::MutexLock lock(&mu_);
+        if (settings_.has_value()) applied = settings_->revision();
+      }
+      // Most revisions change other VMs' settings only, and the stream rightly stays silent;
+      // one look per interval at most tells the two cases apart.
+      if (beat->revision() > applied && behind) {
+        Reconcile();
+        behind = false;
+      } else {
+        behind = beat->revision() > applied;
+      }
       continue;
     }
     if (cancel_.cancelled()) return;
@@ -151,6 +167,28 @@ void ControlLoop::HeartbeatUntilLost() {
       failing = true;
     }
   }
+}
+
+void ControlLoop::Reconcile() {
+  absl::StatusOr<v1::VmSettings> fetched = client_->GetSettings(vm_.id(), &cancel_);
+  if (!fetched.ok()) {
+    VMSCAN_LOG(DEBUG) << "control: get settings: " << fetched.status();
+    return;
+  }
+  bool missed = false;
+  {
+    absl::MutexLock lock(&mu_);
+    v1::VmSettings had = settings_.value_or(v1::VmSettings());
+    v1::VmSettings now = *fetched;
+    had.clear_revision();
+    now.clear_revision();
+    missed = !google::protobuf::util::MessageDifferencer::Equals(had, now);
+    if (missed && watch_cancel_ != nullptr) watch_cancel_->Cancel();
+  }
+  if (missed) {
+    VMSCAN_LOG(WARNING) << "control: the settings stream missed a change; reopening it";
+  }
+  Apply(*fetched, /*from_registration=*/false);
 }
 
 void ControlLoop::WatchThread() {

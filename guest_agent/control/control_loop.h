@@ -4,6 +4,9 @@
 //            every heartbeat_interval_ms; registers again when the SVM answers NOT_FOUND (the VM
 //            was deleted from the inventory, or the SVM lost its store).
 //   watch:   keeps a WatchSettings stream open once registered, reconnecting with backoff.
+//            Heartbeat answers carry the control-plane revision: when it stays ahead of the
+//            settings applied for a whole interval, the control thread asks GetSettings and
+//            reopens the stream if it missed a change.
 //
 // Every VmSettings received (registration reply or stream) is written to <state_dir>/settings.json
 // atomically and its differences from the previous one are logged ("settings: action_on_threat
@@ -58,6 +61,10 @@ class ControlLoop {
   bool RegisterUntilDone();
   // Heartbeats until the SVM no longer knows the VM (NOT_FOUND) or Stop().
   void HeartbeatUntilLost();
+  // The heartbeat says the control plane moved on and the stream sent nothing for a whole
+  // interval: fetch the settings; if they differ from the applied ones the stream is stale
+  // (a silent network break leaves a read blocked forever) and is reopened.
+  void Reconcile();
   // Sleeps `d` unless Stop() comes first (or, with `generation`, a registration newer than it);
   // false when stopping.
   bool Sleep(absl::Duration d, std::optional<uint64_t> generation = std::nullopt);

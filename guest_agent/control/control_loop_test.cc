@@ -50,6 +50,10 @@ class FakeAgentControl final : public v1::AgentControl::Service {
   }
   grpc::Status WatchSettings(grpc::ServerContext* context, const v1::WatchSettingsRequest* request,
                              grpc::ServerWriter<v1::VmSettings>* writer) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++watches_opened_;
+    }
     uint64_t sent = 0;
     for (;;) {
       v1::VmSettings settings;
@@ -60,7 +64,7 @@ class FakeAgentControl final : public v1::AgentControl::Service {
                            ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return revision_ != seen; };
         mu_.AwaitWithTimeout(absl::Condition(&changed), absl::Milliseconds(50));
         if (context->IsCancelled()) return grpc::Status::CANCELLED;
-        if (revision_ == sent) continue;
+        if (revision_ == sent || (mute_watches_ && sent != 0)) continue;
         v1::VmIdentity vm;
         vm.set_id(request->vm_id());
         settings = SettingsLocked(vm);
@@ -107,6 +111,15 @@ class FakeAgentControl final : public v1::AgentControl::Service {
   }
 
   // Test controls.
+  // Open streams send their first settings, then nothing: a stream broken without an error.
+  void MuteWatches(bool mute) {
+    absl::MutexLock lock(&mu_);
+    mute_watches_ = mute;
+  }
+  int watches_opened() {
+    absl::MutexLock lock(&mu_);
+    return watches_opened_;
+  }
   void SetPolicyAction(const std::string& action) {
     absl::MutexLock lock(&mu_);
     policy_action_ = action;
@@ -172,6 +185,8 @@ class FakeAgentControl final : public v1::AgentControl::Service {
   std::vector<v1::RegisterRequest> registrations_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> unregistered_ ABSL_GUARDED_BY(mu_);
   int heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
+  bool mute_watches_ ABSL_GUARDED_BY(mu_) = false;
+  int watches_opened_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class ControlLoopTest : public ::testing::Test {
@@ -262,6 +277,16 @@ TEST_F(ControlLoopTest, RegistersAgainWhenTheSvmForgetsTheVm) {
   ASSERT_TRUE(Eventually([&] { return fake_.registrations().size() == 1; }));
   fake_.Forget();  // as after `vmscanctl vms delete`
   EXPECT_TRUE(Eventually([&] { return fake_.registrations().size() == 2; }));
+}
+
+TEST_F(ControlLoopTest, HeartbeatRevisionCatchesAStaleStream) {
+  fake_.MuteWatches(true);
+  std::unique_ptr<ControlLoop> loop = ControlLoop::Start(config_, vm_, "kvm");
+  ASSERT_TRUE(Eventually([&] { return CachedAction() == "AUTO"; }));
+  const int opened = fake_.watches_opened();
+  fake_.SetPolicyAction("DELETE");  // the stream stays silent; heartbeats see the new revision
+  EXPECT_TRUE(Eventually([&] { return CachedAction() == "DELETE"; }, absl::Seconds(3)));
+  EXPECT_TRUE(Eventually([&] { return fake_.watches_opened() > opened; }));  // reopened
 }
 
 TEST_F(ControlLoopTest, StopsPromptlyDuringLongWaits) {
