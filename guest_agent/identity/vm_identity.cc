@@ -29,18 +29,38 @@ bool Plausible(const std::string& id) {
          id.find_first_not_of("f-") != std::string::npos;
 }
 
+std::filesystem::path IdPath(const std::string& state_dir) {
+  return std::filesystem::path(state_dir) / "vm-id";
+}
+
+// Replaces <state_dir>/vm-id atomically (a reader never sees half an id).
+bool WriteIdFile(const std::string& state_dir, const std::string& id) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  const std::filesystem::path path = IdPath(state_dir);
+  const std::string temp = absl::StrCat(path.string(), ".tmp.", getpid());
+  {
+    std::ofstream out(temp);
+    out << id << "\n";
+    out.close();
+    if (!out) {
+      std::filesystem::remove(temp, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(temp, path, ec);
+  if (ec) std::filesystem::remove(temp, ec);
+  return !ec;
+}
+
 absl::StatusOr<std::string> PersistedRandomId(const std::string& state_dir) {
-  std::filesystem::path path = std::filesystem::path(state_dir) / "vm-id";
-  std::string existing = ReadTrimmed(path.string());
+  std::string existing = ReadTrimmed(IdPath(state_dir).string());
   if (Plausible(existing)) return existing;
   std::random_device rd;
   std::string id = absl::StrFormat("%08x-%04x-4%03x-%04x-%08x%04x", rd(), rd() & 0xffff,
                                    rd() & 0xfff, (rd() & 0x3fff) | 0x8000, rd(), rd() & 0xffff);
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
-  std::ofstream out(path);
-  out << id << "\n";
-  if (!out) {
+  if (!WriteIdFile(state_dir, id)) {
+    const std::filesystem::path path = IdPath(state_dir);
     return absl::FailedPreconditionError(absl::StrCat("cannot persist the generated VM id in ",
                                                       path.string(),
                                                       "; set vm.id or a writable state_dir"));
@@ -49,6 +69,12 @@ absl::StatusOr<std::string> PersistedRandomId(const std::string& state_dir) {
 }
 
 }  // namespace
+
+void RememberVmId(const v1::AgentConfig& config, const v1::VmIdentity& vm) {
+  if (!config.vm().id().empty() || vm.id().empty()) return;
+  if (ReadTrimmed(IdPath(config.state_dir()).string()) == vm.id()) return;
+  (void)WriteIdFile(config.state_dir(), vm.id());
+}
 
 absl::StatusOr<v1::VmIdentity> ResolveVmIdentity(const v1::AgentConfig& config,
                                                  const IdentitySources& sources) {

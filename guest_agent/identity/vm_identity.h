@@ -1,9 +1,11 @@
 // Who this VM is, as the agent tells the SVM: config overrides first, then what the machine says.
 //
 //   id:   vm.id, else the DMI product UUID (/sys/class/dmi/id/product_uuid, readable by root)
-//         when it is plausible (not all zeros or all F), else a random id generated once and
-//         kept in <state_dir>/vm-id. Not /etc/machine-id: cloned VDI desktops share it, and two
-//         VMs with one id would share one inventory record and one set of local settings.
+//         when it is plausible (not all zeros or all F), else the id kept in <state_dir>/vm-id,
+//         else a random id generated once and kept there. `vmscan-agent run` copies a DMI UUID to
+//         vm-id (RememberVmId), so that commands run without root (DMI is root-only) name the
+//         same VM. Not /etc/machine-id: cloned VDI desktops share it, and two VMs with one id
+//         would share one inventory record and one set of local settings.
 //   name: vm.name, else the hostname.
 //   host: vm.host, else "". A guest has no reliable way to learn its hypervisor host (DMI names
 //         the product, not the machine; guest tools that know it are vendor-specific), so the
@@ -34,6 +36,9 @@ struct IdentitySources {
 
 absl::StatusOr<v1::VmIdentity> ResolveVmIdentity(const v1::AgentConfig& config,
                                                  const IdentitySources& sources = {});
+
+// Keeps the detected id in <state_dir>/vm-id (best effort; nothing when vm.id is configured).
+void RememberVmId(const v1::AgentConfig& config, const v1::VmIdentity& vm);
 
 }  // namespace vmscan
 

@@ -41,6 +41,14 @@ TEST_F(VmIdentityTest, DmiUuidThenGeneratedIdNeverMachineId) {
   EXPECT_EQ(ResolveVmIdentity(config_, sources_)->id(), "4c4c4544-0000-1111-2222-333344445555");
   EXPECT_FALSE(ResolveVmIdentity(config_, sources_)->name().empty());      // the hostname
   EXPECT_EQ(ResolveVmIdentity(config_, sources_)->hypervisor_host(), "");  // not detectable
+
+  // Without access to DMI (not root), the id the running agent remembered is still known.
+  RememberVmId(config_, *ResolveVmIdentity(config_, sources_));
+  sources_.dmi_uuid_path = (dir_ / "unreadable").string();
+  EXPECT_EQ(ResolveVmIdentity(config_, sources_)->id(), "4c4c4544-0000-1111-2222-333344445555");
+  std::filesystem::remove(dir_ / "state" / "vm-id");
+  sources_.dmi_uuid_path = (dir_ / "product_uuid").string();
+
   // A placeholder UUID identifies nothing: the generated id takes over, even where the machine
   // has an /etc/machine-id (clones share it).
   for (const char* placeholder :

@@ -92,6 +92,7 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
     err << "vmscan-agent: " << vm.status().message() << "\n";
     return kExitUsage;
   }
+  RememberVmId(*config, *vm);  // for `settings show` run without root
   std::shared_ptr<const ScanClient> client = ScanClient::Create(*config);
   ScanFunction scan = [client](const v1::ScanMetadata& metadata, absl::string_view message) {
     return client->Scan(metadata, message);
