@@ -198,8 +198,10 @@ TEST_F(ControlPlaneTest, TwoVmsInTwoGroupsPoliciesLocksAndTheInventory) {
   EXPECT_TRUE(
       Eventually([&] { return CachedValue(fin, "action_on_threat") == "BLOCK"; }, absl::Seconds(1)))
       << Log(fin);
+  // The next scan, started within that second, gets the new action (its duration is the
+  // machine's, not the control plane's, so only the start is timed).
+  EXPECT_LT(absl::Now() - changed, absl::Seconds(1));
   EXPECT_EQ(ScanAction(fin, "vm-fin"), "BLOCK");
-  EXPECT_LT(absl::Now() - changed, absl::Seconds(1) + absl::Milliseconds(500));
   EXPECT_EQ(ScanAction(hr, "vm-hr"), "DELIVER_DISINFECTED");
   EXPECT_EQ(CachedValue(hr, "action_on_threat"), "AUTO");
   EXPECT_TRUE(absl::StrContains(
