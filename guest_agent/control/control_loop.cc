@@ -118,7 +118,7 @@ bool ControlLoop::RegisterUntilDone() {
     if (cancel_.cancelled()) return false;
     if (!warned) {
       VMSCAN_LOG(WARNING) << "control: cannot register with the SVM (" << settings.status()
-                          << "); retrying in the background, mail is scanned meanwhile";
+                          << "); retrying in the background, the interceptors work meanwhile";
       warned = true;
     } else {
       VMSCAN_LOG(DEBUG) << "control: register: " << settings.status();
