@@ -1,13 +1,17 @@
 #include "guest_agent/cli/scan_command.h"
 
+#include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -16,6 +20,7 @@
 #include "guest_agent/client/scan_client.h"
 #include "guest_agent/config/agent_config.h"
 #include "guest_agent/identity/vm_identity.h"
+#include "guest_agent/net/unique_fd.h"
 
 namespace vmscan {
 
@@ -67,28 +72,123 @@ bool ParseChannel(const std::string& name, v1::ScanMetadata* metadata) {
   return false;
 }
 
-bool ReadInput(const std::string& file, std::istream& in, std::string* message, std::ostream& err) {
-  if (file.empty() || file == "-") {
-    message->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (in.bad()) {
-      err << "vmscan-agent: cannot read standard input\n";
+// The message to scan, as a file the scan reads chunk by chunk and --output copies from, so the
+// agent never holds a whole message (SPEC: the agent is thin). A regular FILE is used in place;
+// standard input, a pipe or a device is first copied into an unlinked temp file.
+struct InputMessage {
+  net::UniqueFd fd;
+  uint64_t size = 0;
+};
+
+constexpr size_t kCopyChunk = 64 * 1024;
+
+// An unnamed file in $TMPDIR (or /tmp), readable by this process only; it disappears with the
+// descriptor.
+absl::StatusOr<net::UniqueFd> UnnamedTempFile() {
+  const char* env = std::getenv("TMPDIR");
+  const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
+  net::UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600));
+  if (fd.valid()) return fd;
+  // Filesystems without O_TMPFILE: a named file, unlinked at once.
+  std::string path = dir + "/vmscan-agent-XXXXXX";
+  fd.Reset(::mkostemp(path.data(), O_CLOEXEC));
+  if (!fd.valid()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a temp file in ", dir, ": ", std::strerror(errno)));
+  }
+  ::unlink(path.c_str());
+  return fd;
+}
+
+bool WriteAll(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t wrote = ::write(fd, data, n);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) return false;
+    data += wrote;
+    n -= static_cast<size_t>(wrote);
+  }
+  return true;
+}
+
+// Copies `in` into an unnamed temp file, 64 KiB at a time.
+bool Spool(std::istream& in, const std::string& name, InputMessage* message, std::ostream& err) {
+  absl::StatusOr<net::UniqueFd> fd = UnnamedTempFile();
+  if (!fd.ok()) {
+    err << "vmscan-agent: cannot spool " << name << ": " << fd.status().message() << "\n";
+    return false;
+  }
+  std::string buffer(kCopyChunk, '\0');
+  uint64_t total = 0;
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const size_t got = static_cast<size_t>(in.gcount());
+    if (got == 0) break;
+    if (!WriteAll(fd->get(), buffer.data(), got)) {
+      err << "vmscan-agent: cannot spool " << name << ": " << std::strerror(errno) << "\n";
       return false;
     }
+    total += got;
+  }
+  if (in.bad()) {
+    err << "vmscan-agent: cannot read " << name << "\n";
+    return false;
+  }
+  message->fd = *std::move(fd);
+  message->size = total;
+  return true;
+}
+
+bool OpenInput(const std::string& file, std::istream& in, bool must_copy, InputMessage* message,
+               std::ostream& err) {
+  const bool standard_input = file.empty() || file == "-";
+  const std::string name = standard_input ? "standard input" : file;
+  if (standard_input) {
+    if (!Spool(in, name, message, err)) return false;
   } else {
-    std::ifstream f(file, std::ios::binary);
-    if (!f) {
+    net::UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st;
+    if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
       err << "vmscan-agent: cannot open " << file << ": " << std::strerror(errno) << "\n";
       return false;
     }
-    message->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    if (f.bad()) {
-      err << "vmscan-agent: cannot read " << file << "\n";
-      return false;
+    if (S_ISREG(st.st_mode) && !must_copy) {
+      message->fd = std::move(fd);
+      message->size = static_cast<uint64_t>(st.st_size);
+    } else {
+      std::ifstream f(file, std::ios::binary);
+      if (!f) {
+        err << "vmscan-agent: cannot open " << file << ": " << std::strerror(errno) << "\n";
+        return false;
+      }
+      if (!Spool(f, name, message, err)) return false;
     }
   }
-  if (message->empty()) {
-    err << "vmscan-agent: " << (file.empty() ? "-" : file) << " is empty: nothing to scan\n";
+  if (message->size == 0) {
+    err << "vmscan-agent: " << (standard_input ? "-" : file) << " is empty: nothing to scan\n";
     return false;
+  }
+  return true;
+}
+
+// True when `output` names the same file as `input`: --output would truncate the message
+// before it is copied, so the input is spooled first.
+bool SameFile(const std::string& input, const std::string& output) {
+  struct stat in_st, out_st;
+  return !input.empty() && input != "-" && !output.empty() && output != "-" &&
+         ::stat(input.c_str(), &in_st) == 0 && ::stat(output.c_str(), &out_st) == 0 &&
+         in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino;
+}
+
+// Copies the whole input message to `out`, chunk by chunk.
+bool CopyMessage(const InputMessage& message, std::ostream& out) {
+  FileMessageSource source(message.fd.get(), message.size);
+  std::string chunk;
+  for (uint64_t offset = 0; offset < message.size; offset += chunk.size()) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kCopyChunk, message.size - offset));
+    if (!source.Read(offset, n, &chunk).ok()) return false;
+    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    if (!out) return false;
   }
   return true;
 }
@@ -128,21 +228,28 @@ std::string ToJson(const v1::ScanResult& result) {
   return json + "\n";
 }
 
-// What the agent delivers for the CLI channel (SPEC §2). Empty: nothing is delivered.
-std::string Deliverable(const ScanResponse& r, const std::string& message) {
+// Writes what the agent delivers for the CLI channel (SPEC §2) to `out`. Returns false when
+// writing (or re-reading the input) failed.
+bool WriteDeliverable(const ScanResponse& r, const InputMessage& message, std::ostream& out) {
   switch (r.result.action()) {
     case v1::DELIVER:
       if (r.result.verdict() == v1::UNSCANNABLE) {
-        return absl::StrCat("X-Vmscan-Status: unscannable (",
-                            v1::UnscannableReason_Name(r.result.unscannable_reason()), ")\r\n",
-                            message);
+        out << "X-Vmscan-Status: unscannable ("
+            << v1::UnscannableReason_Name(r.result.unscannable_reason()) << ")\r\n";
       }
-      return message;
+      return CopyMessage(message, out);
     case v1::DELIVER_DISINFECTED:
-      return r.cleaned;
+      out << r.cleaned;
+      return static_cast<bool>(out);
     default:
-      return "";
+      return true;
   }
+}
+
+// True when the action delivers a message at all (nothing is written, no file created, when not).
+bool Delivers(const ScanResponse& r) {
+  return r.result.action() == v1::DELIVER ||
+         (r.result.action() == v1::DELIVER_DISINFECTED && !r.cleaned.empty());
 }
 
 int ExitCodeFor(const v1::ScanResult& result) {
@@ -218,11 +325,12 @@ int RunScanCommand(const std::vector<std::string>& args, std::istream& in, std::
   for (const std::string& rcpt : to) metadata.add_envelope_recipients(rcpt);
   metadata.set_client_ref(file.empty() ? "-" : file);
 
-  std::string message;
-  if (!ReadInput(file, in, &message, err)) return kExitBadInput;
+  InputMessage message;
+  if (!OpenInput(file, in, SameFile(file, output), &message, err)) return kExitBadInput;
 
   std::unique_ptr<ScanClient> client = ScanClient::Create(*config);
-  absl::StatusOr<ScanResponse> response = client->Scan(metadata, message);
+  absl::StatusOr<ScanResponse> response =
+      client->Scan(metadata, FileMessageSource(message.fd.get(), message.size));
   if (!response.ok()) {
     err << "vmscan-agent: " << response.status().message() << "\n";
     return absl::IsUnavailable(response.status()) ? kExitNoScanner : kExitScanFailed;
@@ -231,19 +339,18 @@ int RunScanCommand(const std::vector<std::string>& args, std::istream& in, std::
   std::ostream& report = output == "-" ? err : out;
   report << (json ? ToJson(response->result) : Summary(file.empty() ? "-" : file, *response));
   if (!output.empty()) {
-    std::string deliver = Deliverable(*response, message);
     if (output == "-") {
-      out << deliver;
+      bool written = WriteDeliverable(*response, message, out);
       out.flush();
-      if (!out) {
+      if (!written || !out) {
         err << "vmscan-agent: cannot write the message to standard output\n";
         return kExitCannotWrite;
       }
-    } else if (!deliver.empty()) {
+    } else if (Delivers(*response)) {
       std::ofstream f(output, std::ios::binary | std::ios::trunc);
-      f << deliver;
+      bool written = WriteDeliverable(*response, message, f);
       f.close();
-      if (!f) {
+      if (!written || !f) {
         err << "vmscan-agent: cannot write " << output << ": " << std::strerror(errno) << "\n";
         return kExitCannotWrite;
       }

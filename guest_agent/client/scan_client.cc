@@ -2,8 +2,11 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -12,6 +15,41 @@
 #include "common/logging.h"
 
 namespace vmscan {
+namespace {
+
+class StringMessageSource : public MessageSource {
+ public:
+  explicit StringMessageSource(absl::string_view message) : message_(message) {}
+  uint64_t size() const override { return message_.size(); }
+  absl::Status Read(uint64_t offset, size_t n, std::string* chunk) const override {
+    const absl::string_view part = message_.substr(offset, n);
+    chunk->assign(part.data(), part.size());
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::string_view message_;
+};
+
+}  // namespace
+
+absl::Status FileMessageSource::Read(uint64_t offset, size_t n, std::string* chunk) const {
+  chunk->resize(n);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t got = ::pread(fd_, chunk->data() + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      return absl::DataLossError(absl::StrCat("cannot read the message: ", std::strerror(errno)));
+    }
+    if (got == 0) {
+      return absl::DataLossError(absl::StrCat(
+          "the message shrank while it was being sent: ", offset + done, " of ", size_, " bytes"));
+    }
+    done += static_cast<size_t>(got);
+  }
+  return absl::OkStatus();
+}
 
 std::unique_ptr<ScanClient> ScanClient::Create(const v1::AgentConfig& config) {
   std::unique_ptr<ScanClient> client(new ScanClient());
@@ -42,6 +80,11 @@ std::unique_ptr<ScanClient> ScanClient::Create(const v1::AgentConfig& config) {
 
 absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
                                               absl::string_view message) const {
+  return Scan(metadata, StringMessageSource(message));
+}
+
+absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
+                                              const MessageSource& message) const {
   std::vector<std::string> failures;
   for (const Server& server : servers_) {
     if (!server.channel->WaitForConnected(absl::ToChronoTime(absl::Now() + connect_timeout_))) {
@@ -69,7 +112,7 @@ absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
 
 absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
                                                 const v1::ScanMetadata& metadata,
-                                                absl::string_view message) const {
+                                                const MessageSource& message) const {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   std::unique_ptr<grpc::ClientReaderWriter<v1::ScanRequest, v1::ScanReply>> stream =
@@ -78,11 +121,16 @@ absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
   v1::ScanRequest request;
   *request.mutable_metadata() = metadata;
   request.mutable_metadata()->set_size(message.size());
-  size_t offset = 0;
+  const uint64_t size = message.size();
+  uint64_t offset = 0;
   bool writes_ok = true;
   do {
-    size_t n = std::min(chunk_bytes_, message.size() - offset);
-    request.set_chunk(std::string(message.substr(offset, n)));
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, size - offset));
+    absl::Status read = message.Read(offset, n, request.mutable_chunk());
+    if (!read.ok()) {
+      context.TryCancel();
+      return read;
+    }
     offset += n;
     // A failed write means the server ended the call early (e.g. too large); Finish says why.
     if (!stream->Write(request)) {
@@ -90,7 +138,7 @@ absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
       break;
     }
     request.clear_metadata();
-  } while (offset < message.size());
+  } while (offset < size);
   if (writes_ok) stream->WritesDone();
 
   ScanResponse response;

@@ -30,6 +30,30 @@ struct ScanResponse {
   std::string server;   // the SVM that answered
 };
 
+// Where a message's bytes come from, read chunk by chunk: a scan reads it from the start once per
+// SVM it tries, so the whole message need not be in memory. Implementations must be usable from
+// the thread that calls Scan().
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  virtual uint64_t size() const = 0;
+  // Replaces `*chunk` with the bytes [offset, offset + n), n <= size() - offset.
+  virtual absl::Status Read(uint64_t offset, size_t n, std::string* chunk) const = 0;
+};
+
+// A regular file (or an unlinked spool file) of `size` bytes, read with pread(2). Does not own
+// the descriptor.
+class FileMessageSource : public MessageSource {
+ public:
+  FileMessageSource(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  uint64_t size() const override { return size_; }
+  absl::Status Read(uint64_t offset, size_t n, std::string* chunk) const override;
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
+
 // How interceptors call the SVM (ScanClient::Scan, or a fake in tests). Must be thread-safe.
 using ScanFunction =
     std::function<absl::StatusOr<ScanResponse>(const v1::ScanMetadata&, absl::string_view)>;
@@ -41,6 +65,10 @@ class ScanClient {
   // UNAVAILABLE ("no scanner reachable ...") when no SVM answered; otherwise the SVM's error.
   absl::StatusOr<ScanResponse> Scan(const v1::ScanMetadata& metadata,
                                     absl::string_view message) const;
+  // The same, reading the message chunk by chunk (O(chunk_bytes) memory for the upload). An
+  // error reading the source fails the scan with that error.
+  absl::StatusOr<ScanResponse> Scan(const v1::ScanMetadata& metadata,
+                                    const MessageSource& message) const;
 
  private:
   struct Server {
@@ -51,7 +79,7 @@ class ScanClient {
 
   ScanClient() = default;
   absl::StatusOr<ScanResponse> ScanOn(const Server& server, const v1::ScanMetadata& metadata,
-                                      absl::string_view message) const;
+                                      const MessageSource& message) const;
 
   std::vector<Server> servers_;
   size_t chunk_bytes_ = 256 * 1024;

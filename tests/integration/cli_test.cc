@@ -108,6 +108,31 @@ TEST_F(CliTest, StandardInputAndOutputForPipes) {
   EXPECT_TRUE(absl::StrContains(run.err, "CLEAN")) << run.err;  // summary moved to stderr
 }
 
+// The agent reads the message in chunks instead of holding it: --output naming the input file
+// itself must still get the whole message, not a file truncated before it was copied.
+TEST_F(CliTest, OutputOverTheInputFileKeepsTheMessage) {
+  std::string path = *dir_ + "/in-place.eml";
+  std::filesystem::copy_file(Sample("clean.eml"), path,
+                             std::filesystem::copy_options::overwrite_existing);
+  CommandRun run = Shell(Agent(absl::StrCat("--output ", path, " ", path)));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(ReadFile(path).value_or("x"), ReadFile(Sample("clean.eml")).value());
+}
+
+// A pipe is spooled to a temp file, sent in many chunks and copied to --output unchanged.
+TEST_F(CliTest, LargeMessageFromAPipeIsDeliveredUnchanged) {
+  std::string message = "From: a@example.org\r\nSubject: big\r\n\r\n";
+  for (int i = 0; message.size() < 3 * 1024 * 1024; ++i) {
+    absl::StrAppend(&message, "line ", i, " of a long and quite ordinary report\r\n");
+  }
+  std::string in = *dir_ + "/big.eml", out = *dir_ + "/big.out";
+  std::ofstream(in, std::ios::binary) << message;
+  CommandRun run = Shell(absl::StrCat("cat ", in, " | ", Agent(absl::StrCat("--output ", out))));
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_TRUE(absl::StrContains(run.out, absl::StrCat(message.size(), " bytes"))) << run.out;
+  EXPECT_TRUE(ReadFile(out).value_or("") == message) << "delivered copy differs";
+}
+
 TEST_F(CliTest, BadInputAndUsageExitCodes) {
   EXPECT_EQ(Shell(Agent(*dir_ + "/does-not-exist.eml")).exit_code, 65);
   EXPECT_EQ(Shell(Agent("/dev/null")).exit_code, 65);
