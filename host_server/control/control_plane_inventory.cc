@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
+#include "common/settings/mail_settings.h"
 #include "common/status_macros.h"
 #include "host_server/control/control_plane.h"
 #include "host_server/control/control_plane_internal.h"
@@ -252,7 +253,7 @@ absl::StatusOr<v1::VmSettings> ControlPlane::UpdateLocalSettings(
             std::vector<const v1::Policy*> pointers;
             for (const v1::Policy& policy : chain) pointers.push_back(&policy);
             for (const v1::SettingChange& change : request.changes()) {
-              VMSCAN_ASSIGN_OR_RETURN(std::string key, NormalizeSettingKey(change.key()));
+              VMSCAN_ASSIGN_OR_RETURN(std::string key, CanonicalSettingKey(change.key()));
               VMSCAN_RETURN_IF_ERROR(CheckLocalChangeAllowed(pointers, key));
             }
             v1::MailAntivirusSettings local;

@@ -8,8 +8,9 @@
 //   local)); s.values.action_on_threat();     // what the SVM uses for this VM's scans
 //   s.provenance;                    // each key's value and where it came from, for the admin
 //
-// Keys are the leaf field paths of vmscan.v1.MailAntivirusSettings ("action_on_threat",
-// "limits.max_message_bytes", ...). Thread-safe: no state.
+// Keys are the canonical leaf field paths of vmscan.v1.MailAntivirusSettings ("action_on_threat",
+// "limits.max_message_bytes", ...; SettingKeys() in common/settings/mail_settings.h). Thread-safe:
+// no state.
 #ifndef VMSCAN_HOST_SERVER_POLICY_EFFECTIVE_SETTINGS_H_
 #define VMSCAN_HOST_SERVER_POLICY_EFFECTIVE_SETTINGS_H_
 
@@ -19,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "common/settings/mail_settings.h"
 #include "vmscan/v1/policy.pb.h"
 
 namespace vmscan {
@@ -27,9 +29,6 @@ struct ResolvedSettings {
   v1::MailAntivirusSettings values;              // every key set
   std::vector<v1::EffectiveSetting> provenance;  // one entry per key, in SettingKeys() order
 };
-
-// Every leaf key, in declaration order.
-const std::vector<std::string>& SettingKeys();
 
 // `defaults` must set every key (InvalidArgument naming the first that it does not). `chain`
 // holds the policies from the root group down to the VM's group; groups without a policy are

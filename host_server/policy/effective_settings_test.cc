@@ -159,12 +159,5 @@ TEST(EffectiveSettingsTest, BadInput) {
   EXPECT_FALSE(ValidatePolicy(v1::Policy()).ok());
 }
 
-TEST(EffectiveSettingsTest, KeysCoverEveryLeaf) {
-  const std::vector<std::string>& keys = SettingKeys();
-  EXPECT_EQ(keys.front(), "enabled");
-  EXPECT_NE(std::find(keys.begin(), keys.end(), "backup.max_total_bytes"), keys.end());
-  EXPECT_EQ(keys.size(), 3u + 6u + 2u);
-}
-
 }  // namespace
 }  // namespace vmscan

@@ -5,17 +5,15 @@
 //   VMSCAN_RETURN_IF_ERROR(ApplySettingChanges(request.changes(), SettingsTarget::kPolicy,
 //                                              next.mutable_settings(), next.mutable_locked()));
 //
-// Keys are MailAntivirusSettings field paths ("action_on_threat", "limits.max_file_bytes"); a
-// "mail_antivirus." prefix is accepted and dropped. Values are text as in config files and --set
-// ("DELETE" or "delete", "10485760", "false"); an enum's UNSPECIFIED is not a value.
+// Keys and values are read as common/settings/mail_settings.h reads them: keys by proto or JSON
+// name, with or without a "mail_antivirus." prefix; values as in config files and --set ("DELETE"
+// or "delete", "10485760", "false"); an enum's UNSPECIFIED is not a value.
 #ifndef VMSCAN_HOST_SERVER_POLICY_SETTING_CHANGES_H_
 #define VMSCAN_HOST_SERVER_POLICY_SETTING_CHANGES_H_
 
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "vmscan/v1/control.pb.h"
 #include "vmscan/v1/policy.pb.h"
@@ -24,9 +22,6 @@ namespace vmscan {
 
 enum class SettingsTarget { kPolicy, kLocal };
 
-// The key without a "mail_antivirus." prefix; InvalidArgument naming it when unknown.
-absl::StatusOr<std::string> NormalizeSettingKey(absl::string_view key);
-
 // Applies every change to *settings and *locked, or returns InvalidArgument naming the first bad
 // change and leaves both untouched. A change sets its value (when not empty), or removes the key
 // (`unset`), and then applies its lock; locks are refused for kLocal. A change that does
@@ -34,9 +29,6 @@ absl::StatusOr<std::string> NormalizeSettingKey(absl::string_view key);
 absl::Status ApplySettingChanges(
     const google::protobuf::RepeatedPtrField<v1::SettingChange>& changes, SettingsTarget target,
     v1::MailAntivirusSettings* settings, google::protobuf::RepeatedPtrField<std::string>* locked);
-
-// The keys `settings` sets, in SettingKeys() order.
-std::vector<std::string> SetKeys(const v1::MailAntivirusSettings& settings);
 
 }  // namespace vmscan
 

@@ -1,6 +1,7 @@
 #include "host_server/policy/setting_changes.h"
 
 #include "absl/strings/match.h"
+#include "common/settings/mail_settings.h"
 #include "gtest/gtest.h"
 
 namespace vmscan {
@@ -32,16 +33,16 @@ struct Target {
   }
 };
 
-TEST(SettingChangesTest, SetsValuesByKeyWithOrWithoutThePrefix) {
+TEST(SettingChangesTest, SetsValuesByKeyWithOrWithoutThePrefixByProtoOrJsonName) {
   Target t;
   ASSERT_TRUE(t.Apply({Change("mail_antivirus.action_on_threat", "delete"),
-                       Change("limits.max_message_bytes", "1048576"), Change("enabled", "off")})
+                       Change("limits.maxMessageBytes", "1048576"), Change("enabled", "off")})
                   .ok());
   EXPECT_EQ(t.settings.action_on_threat(), v1::ActionOnThreat::DELETE);
   EXPECT_EQ(t.settings.limits().max_message_bytes(), 1048576u);
   EXPECT_TRUE(t.settings.has_enabled());
   EXPECT_FALSE(t.settings.enabled());
-  EXPECT_EQ(SetKeys(t.settings),
+  EXPECT_EQ(SetSettingKeys(t.settings),
             (std::vector<std::string>{"enabled", "action_on_threat", "limits.max_message_bytes"}));
 }
 
@@ -50,7 +51,7 @@ TEST(SettingChangesTest, UnsetRemovesTheKeySoItInheritsAgain) {
   ASSERT_TRUE(t.Apply({Change("backup.max_age_days", "7")}).ok());
   ASSERT_TRUE(t.Apply({Unset("backup.max_age_days")}).ok());
   EXPECT_FALSE(t.settings.backup().has_max_age_days());
-  EXPECT_TRUE(SetKeys(t.settings).empty());
+  EXPECT_TRUE(SetSettingKeys(t.settings).empty());
   // Unsetting what is not set is harmless.
   EXPECT_TRUE(t.Apply({Unset("on_unscannable")}).ok());
 }
@@ -80,9 +81,13 @@ TEST(SettingChangesTest, BadChangesNameTheProblemAndChangeNothing) {
        "unknown setting 'action_on_thret'"},
       {{Change("action_on_threat", "DELETE"), Change("limits.max_files", "many")},
        "bad value 'many' for 'limits.max_files'"},
-      {{Change("action_on_threat", "UNSPECIFIED")}, "must be one of AUTO"},
-      {{Change("action_on_threat", "0")}, "must be one of"},
-      {{Change("action_on_threat", "EXPLODE")}, "bad value 'EXPLODE'"},
+      {{Change("action_on_threat", "UNSPECIFIED")},
+       "bad value 'UNSPECIFIED' for 'action_on_threat': UNSPECIFIED is not a value to set: "
+       "action_on_threat is one of AUTO"},
+      {{Change("action_on_threat", "0")}, "UNSPECIFIED is not a value to set"},
+      {{Change("action_on_threat", "EXPLODE")},
+       "bad value 'EXPLODE' for 'action_on_threat': action_on_threat is one of AUTO"},
+      {{Change("limits", "5")}, "'limits' is a group of settings"},
       {{Change("enabled", "")}, "no value, unset or lock"},
       {{}, "no setting to change"},
   };
