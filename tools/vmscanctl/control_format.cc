@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/settings/mail_settings.h"
 #include "tools/vmscanctl/format.h"
 #include "tools/vmscanctl/settings_args.h"
 
@@ -152,7 +153,7 @@ std::string FormatPolicy(const v1::Policy& policy) {
     return std::find(policy.locked().begin(), policy.locked().end(), key) != policy.locked().end();
   };
   const std::vector<std::pair<std::string, std::string>> set = SetSettings(policy.settings());
-  for (const std::string& key : AllSettingKeys()) {
+  for (const std::string& key : SettingKeys()) {
     auto it = std::find_if(set.begin(), set.end(), [&](const auto& kv) { return kv.first == key; });
     if (it != set.end()) {
       rows.push_back({key, SanitizeForTerminal(it->second), locked(key) ? "yes" : "no"});
