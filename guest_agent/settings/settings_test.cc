@@ -28,12 +28,19 @@ TEST(SettingKeysTest, AssignmentsAreCheckedAndCanonical) {
   ASSERT_TRUE(limit.ok()) << limit.status();
   EXPECT_EQ(limit->key(), "limits.max_message_bytes");
   EXPECT_EQ(limit->value(), "10485760");
+  absl::StatusOr<v1::SettingChange> json = ParseSettingAssignment("limits.maxFiles=5");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->key(), "limits.max_files");
 }
 
 TEST(SettingKeysTest, BadKeysAndValuesAreNamed) {
   absl::StatusOr<v1::SettingChange> unknown = ParseSettingAssignment("action_on_thread=DELETE");
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(unknown.status().message(), "action_on_thread"));
+  EXPECT_TRUE(absl::StrContains(unknown.status().message(),
+                                "unknown setting 'action_on_thread'; did you mean "
+                                "'action_on_threat'? (the keys are listed in 'vmscan-agent "
+                                "settings --help')"))
+      << unknown.status();
   absl::StatusOr<v1::SettingChange> bad_value = ParseSettingAssignment("action_on_threat=EXPLODE");
   EXPECT_EQ(bad_value.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(bad_value.status().message(), "EXPLODE")) << bad_value.status();
@@ -41,7 +48,14 @@ TEST(SettingKeysTest, BadKeysAndValuesAreNamed) {
   EXPECT_FALSE(ParseSettingAssignment("limits.max_files=-1").ok());
   EXPECT_FALSE(ParseSettingAssignment("limits.max_files=99999999999").ok());  // uint32
   EXPECT_FALSE(ParseSettingAssignment("action_on_threat").ok());              // no '='
-  EXPECT_FALSE(ParseSettingAssignment("action_on_threat=UNSPECIFIED").ok());
+  absl::StatusOr<v1::SettingChange> unspecified =
+      ParseSettingAssignment("action_on_threat=UNSPECIFIED");
+  EXPECT_EQ(unspecified.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(unspecified.status().message(), "is one of AUTO"))
+      << unspecified.status();
+  EXPECT_TRUE(absl::StrContains(unspecified.status().message(),
+                                "to inherit again use --unset action_on_threat"))
+      << unspecified.status();
   EXPECT_FALSE(ParseSettingAssignment("mail_antivirus.=1").ok());
 
   absl::StatusOr<v1::SettingChange> unset = ParseSettingUnset("mail_antivirus.on_unscannable");

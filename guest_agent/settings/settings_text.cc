@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "guest_agent/settings/setting_keys.h"
+#include "common/settings/mail_settings.h"
 
 namespace vmscan {
 
@@ -77,9 +77,8 @@ std::string FormatSettingsTable(const v1::VmSettings& settings) {
   }
   absl::StrAppend(&text, "\nLocked: ", locked.empty() ? "none" : absl::StrJoin(locked, ", "), "\n");
   std::vector<std::string> local;
-  for (const std::string& key : LocalSettingKeys()) {
-    std::string value = SettingValueText(settings.local(), key);
-    if (!value.empty()) local.push_back(absl::StrCat(key, "=", value));
+  for (const std::string& key : SetSettingKeys(settings.local())) {
+    local.push_back(absl::StrCat(key, "=", SettingValueText(settings.local(), key)));
   }
   absl::StrAppend(&text, "Local settings: ", local.empty() ? "none" : absl::StrJoin(local, ", "),
                   "\n");
