@@ -98,8 +98,13 @@ class FakeAgentControl final : public v1::AgentControl::Service {
       if (change.unset()) {
         local_.clear_action_on_threat();
       } else {
-        v1::ActionOnThreat::Value value;
-        v1::ActionOnThreat::Value_Parse(change.value(), &value);
+        // Like the SVM, refuse what is not a value rather than store an indeterminate one.
+        v1::ActionOnThreat::Value value = v1::ActionOnThreat::UNSPECIFIED;
+        if (!v1::ActionOnThreat::Value_Parse(change.value(), &value) ||
+            value == v1::ActionOnThreat::UNSPECIFIED) {
+          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "bad value '" + change.value() + "' for 'action_on_threat'");
+        }
         local_.set_action_on_threat(value);
       }
     }
