@@ -200,34 +200,10 @@ void CopySetting(const v1::MailAntivirusSettings& from, absl::string_view key,
   const FieldDescriptor* leaf = nullptr;
   const Message* source = Holder(from, key, &leaf);
   Message* target = MutableHolder(to, key, &leaf);
-  const Reflection* in = source->GetReflection();
-  const Reflection* out = target->GetReflection();
-  switch (leaf->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_BOOL:
-      out->SetBool(target, leaf, in->GetBool(*source, leaf));
-      break;
-    case FieldDescriptor::CPPTYPE_ENUM:
-      out->SetEnumValue(target, leaf, in->GetEnumValue(*source, leaf));
-      break;
-    case FieldDescriptor::CPPTYPE_UINT32:
-      out->SetUInt32(target, leaf, in->GetUInt32(*source, leaf));
-      break;
-    case FieldDescriptor::CPPTYPE_UINT64:
-      out->SetUInt64(target, leaf, in->GetUInt64(*source, leaf));
-      break;
-    case FieldDescriptor::CPPTYPE_INT32:
-      out->SetInt32(target, leaf, in->GetInt32(*source, leaf));
-      break;
-    case FieldDescriptor::CPPTYPE_INT64:
-      out->SetInt64(target, leaf, in->GetInt64(*source, leaf));
-      break;
-    case FieldDescriptor::CPPTYPE_STRING:
-      out->SetString(target, leaf, in->GetString(*source, leaf));
-      break;
-    default:
-      // A settings field of another type is a schema change this code must learn about.
-      abort();
-  }
+  // Reflection copies whole messages or swaps single fields: swap the leaf with a copy.
+  std::unique_ptr<Message> copy(source->New());
+  copy->CopyFrom(*source);
+  target->GetReflection()->SwapFields(copy.get(), target, {leaf});
 }
 
 std::string SettingValueText(const v1::MailAntivirusSettings& settings, absl::string_view key) {
@@ -252,7 +228,8 @@ std::string SettingValueText(const v1::MailAntivirusSettings& settings, absl::st
     case FieldDescriptor::CPPTYPE_STRING:
       return r->GetString(*holder, leaf);
     default:
-      abort();  // as in CopySetting
+      // A settings field of another type is a schema change this code must learn about.
+      abort();
   }
 }
 
