@@ -13,15 +13,21 @@ namespace {
 // A key or value as it may appear in a message: made safe for a terminal, cut if long.
 std::string Shown(absl::string_view text) { return SanitizeForTerminal(Truncate(text, 80)); }
 
-// CanonicalSettingKey, with the key shown safely and a pointer to the usage, which lists them.
-absl::StatusOr<std::string> SettingKeyArg(absl::string_view key) {
+// CanonicalSettingKey, with the key shown safely and a pointer to the usage, which lists them;
+// a key already in *seen (by any spelling) is an error too.
+absl::StatusOr<std::string> SettingKeyArg(absl::string_view key, std::set<std::string>* seen) {
   absl::StatusOr<std::string> canonical = CanonicalSettingKey(key);
-  if (canonical.ok()) return canonical;
-  const std::string message =
-      absl::StrReplaceAll(canonical.status().message(),
-                          {{absl::StrCat("'", key, "'"), absl::StrCat("'", Shown(key), "'")}});
-  return absl::InvalidArgumentError(
-      absl::StrCat(SanitizeForTerminal(message), " (the keys are listed in 'vmscanctl --help')"));
+  if (!canonical.ok()) {
+    const std::string message =
+        absl::StrReplaceAll(canonical.status().message(),
+                            {{absl::StrCat("'", key, "'"), absl::StrCat("'", Shown(key), "'")}});
+    return absl::InvalidArgumentError(
+        absl::StrCat(SanitizeForTerminal(message), " (the keys are listed in 'vmscanctl --help')"));
+  }
+  if (!seen->insert(*canonical).second) {
+    return absl::InvalidArgumentError(absl::StrCat("setting '", *canonical, "' given twice"));
+  }
+  return canonical;
 }
 
 // The canonical text of `value` for canonical `key`, or an error naming the argument `arg`.
@@ -47,11 +53,8 @@ absl::StatusOr<std::vector<v1::SettingChange>> ParseSetArgs(const std::vector<st
     const size_t eq = arg.find('=');
     const absl::string_view key_text =
         eq == std::string::npos ? absl::string_view(arg) : absl::string_view(arg).substr(0, eq);
-    absl::StatusOr<std::string> key = SettingKeyArg(key_text);
+    absl::StatusOr<std::string> key = SettingKeyArg(key_text, &seen);
     if (!key.ok()) return key.status();
-    if (!seen.insert(*key).second) {
-      return absl::InvalidArgumentError(absl::StrCat("setting '", *key, "' given twice"));
-    }
     v1::SettingChange& change = changes.emplace_back();
     change.set_key(*key);
     change.set_lock(lock);
@@ -80,11 +83,8 @@ absl::StatusOr<std::vector<v1::SettingChange>> ParseUnsetArgs(
       return absl::InvalidArgumentError(
           absl::StrCat("'", Shown(arg), "': policy unset takes keys, without a value"));
     }
-    absl::StatusOr<std::string> key = SettingKeyArg(arg);
+    absl::StatusOr<std::string> key = SettingKeyArg(arg, &seen);
     if (!key.ok()) return key.status();
-    if (!seen.insert(*key).second) {
-      return absl::InvalidArgumentError(absl::StrCat("setting '", *key, "' given twice"));
-    }
     v1::SettingChange& change = changes.emplace_back();
     change.set_key(*key);
     change.set_unset(true);
