@@ -32,6 +32,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -274,6 +275,20 @@ struct Result {
   bool capped = false;
 };
 
+// "VmHWM ..., VmRSS ..." of a process, from /proc: the proxy's memory after a sink's cases.
+std::string MemoryOf(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line, hwm = "?", rss = "?";
+  while (std::getline(status, line)) {
+    auto value = [&](absl::string_view key) {
+      return std::string(absl::StripAsciiWhitespace(line.substr(key.size())));
+    };
+    if (absl::StartsWith(line, "VmHWM:")) hwm = value("VmHWM:");
+    if (absl::StartsWith(line, "VmRSS:")) rss = value("VmRSS:");
+  }
+  return absl::StrCat("peak (VmHWM) ", hwm, ", now (VmRSS) ", rss);
+}
+
 double Percentile(std::vector<double>& v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -495,6 +510,8 @@ int Main(int argc, char** argv) {
       }
     }
     if (fast) std::cerr << "fast sink received " << fast->messages() << " messages\n";
+    verdicts.push_back(absl::StrCat("[", sink_name, " sink] vmscan-agent (SMTP proxy) memory: ",
+                                    MemoryOf(agent->process->pid())));
     agent->process->Stop();
     clam.smtpd.back()->Stop();
   }
