@@ -16,6 +16,7 @@
 #include "host_server/backup/lmdb_backup_store.h"
 #include "host_server/control/store/lmdb_control_store.h"
 #include "host_server/engine/clamav_engine.h"
+#include "host_server/engine/engine_temp_dir.h"
 #include "host_server/engine/signatures.h"
 #include "host_server/service/policy_retention.h"
 #include "host_server/service/server_config.h"
@@ -39,11 +40,14 @@ absl::Status MakePrivateDir(const std::filesystem::path& dir) {
 }
 
 // libclamav leaves per-scan directories behind when a process dies mid-scan; they hold decoded
-// attachments, so they are removed at start-up.
-absl::Status ResetTempDir(const std::filesystem::path& dir) {
+// attachments, so they are removed at start-up. The directory itself stays: on a shared tmpfs
+// its path must not be free for someone else to take, even for a moment.
+absl::Status EmptyTempDir(const std::filesystem::path& dir) {
   std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  return MakePrivateDir(dir);
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::filesystem::remove_all(entry.path(), ec);
+  }
+  return absl::OkStatus();
 }
 
 // Zeroes each limit of a VM that is not below the engine's (the engine enforces those itself,
@@ -72,21 +76,31 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   std::unique_ptr<HostServer> server(new HostServer());
   const std::filesystem::path state_dir(config.state_dir());
   VMSCAN_RETURN_IF_ERROR(MakePrivateDir(state_dir));
-  VMSCAN_RETURN_IF_ERROR(ResetTempDir(state_dir / "tmp"));
+  VMSCAN_ASSIGN_OR_RETURN(EngineTempDirChoice engine_tmp,
+                          ChooseEngineTempDir(config.engine_temp_dir(), state_dir.string()));
+  VMSCAN_RETURN_IF_ERROR(MakePrivateDir(engine_tmp.dir));
+  VMSCAN_RETURN_IF_ERROR(EmptyTempDir(engine_tmp.dir));
+  // A directory of ours in memory goes when the server stops; one on disk stays for the next.
+  if (config.engine_temp_dir().empty() &&
+      engine_tmp.dir !=
+          (std::filesystem::absolute(state_dir) / "tmp").lexically_normal().string()) {
+    server->memory_temp_dir_ = engine_tmp.dir;
+  }
 
   VMSCAN_ASSIGN_OR_RETURN(SignatureSource signatures,
                           ChooseSignatures(config.signatures_dir(), kOfficialSignaturesDir,
                                            DefaultBundledSignaturesDir()));
   ClamavEngineOptions engine_options;
   engine_options.signatures_dir = signatures.dir;
-  engine_options.temp_dir = (state_dir / "tmp").string();
+  engine_options.temp_dir = engine_tmp.dir;
   engine_options.limits = config.limits();
   const absl::Time load_start = absl::Now();
   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> engine, ClamavEngine::Load(engine_options));
   VMSCAN_LOG(INFO) << "loaded " << engine->signature_count() << " signatures from the "
                    << signatures.kind << " set in " << signatures.dir << " ("
                    << absl::ToInt64Milliseconds(absl::Now() - load_start) << " ms, version "
-                   << engine->version() << ")";
+                   << engine->version() << "); scan temp files in " << engine_tmp.dir << " ("
+                   << engine_tmp.why << ")";
   server->engines_ = std::make_unique<EngineSlot>(std::move(engine));
 
   LmdbBackupOptions backup_options;
@@ -187,6 +201,10 @@ void HostServer::Shutdown(absl::Duration grace) {
   if (control_pool_ != nullptr) control_pool_->Shutdown();
   stop_retention_.Notify();
   if (retention_thread_.joinable()) retention_thread_.join();
+  if (!memory_temp_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(memory_temp_dir_, ec);
+  }
 }
 
 HostServer::~HostServer() { Shutdown(); }

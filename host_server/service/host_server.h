@@ -68,6 +68,7 @@ class HostServer {
   // Applies Backup retention periodically (it also runs after every Put).
   std::thread retention_thread_;
   absl::Notification stop_retention_;
+  std::string memory_temp_dir_;  // engine temp dir on tmpfs, removed by Shutdown
   std::string address_;
   int port_ = 0;
   bool shut_down_ = false;
