@@ -34,9 +34,19 @@ scan infected-attachment.eml cli
 scan infected-zip.eml pop3
 scan outgoing-smtp.eml smtp-out
 
+ctl() { ./build/tools/vmscanctl/vmscanctl --server "127.0.0.1:$(cat var/server.port)" "$@"; }
+
 echo "Backup copies kept by the SVM (vmscanctl backup list, newest first):"
-./build/tools/vmscanctl/vmscanctl --server "127.0.0.1:$(cat var/server.port)" backup list --limit 5
+ctl backup list --limit 5
 echo
+
+echo "This VM in the SVM's inventory (vmscanctl vms list):"
+ctl vms list
+echo
+echo "An administrator's policy for every VM, applied at once (vmscanctl policy set):"
+ctl policy set "Managed devices" action_on_threat=DELETE
+scan infected-attachment.eml cli
+ctl policy unset "Managed devices" action_on_threat >/dev/null  # back to the defaults
 
 cat <<'TXT'
 Next steps:
@@ -44,6 +54,8 @@ Next steps:
   - pipe use (procmail/sieve): ./build/guest_agent/vmscan-agent scan --output - - < message.eml > delivered.eml
   - another action:            ./build/host_server/vmscan-server --set mail_antivirus.action_on_threat=BLOCK
   - see every setting:         ./build/host_server/vmscan-server --print-config
+  - groups and policies:       ./build/tools/vmscanctl/vmscanctl --help   (groups, vms, policy, rules)
+  - this VM's settings:        ./build/guest_agent/vmscan-agent settings --help
   - a Backup copy, original:   ./build/tools/vmscanctl/vmscanctl backup export ID -o original.eml
   - server log of this run:    var/server.log
 TXT
