@@ -59,8 +59,8 @@ struct Op {
 };
 
 struct TxnResult {
-  bool ok = false;        // false: a comparison failed and nothing was written.
-  int64_t revision = 0;   // the store revision after the transaction (unchanged when !ok).
+  bool ok = false;       // false: a comparison failed and nothing was written.
+  int64_t revision = 0;  // the store revision after the transaction (unchanged when !ok).
 };
 
 // One committed change as a watcher sees it.
@@ -100,8 +100,7 @@ class ControlStore {
     virtual ~WatchHandle() = default;
   };
   using WatchCallback = std::function<void(const std::vector<WatchEvent>&)>;
-  virtual std::unique_ptr<WatchHandle> Watch(absl::string_view prefix,
-                                             WatchCallback callback) = 0;
+  virtual std::unique_ptr<WatchHandle> Watch(absl::string_view prefix, WatchCallback callback) = 0;
 };
 
 }  // namespace vmscan
