@@ -17,6 +17,7 @@
 #include "common/status_macros.h"
 #include "host_server/backup/backup_id.h"
 #include "host_server/backup/dir_claim.h"
+#include "host_server/backup/private_env.h"
 #include "host_server/backup/zstd_codec.h"
 
 namespace vmscan {
@@ -72,40 +73,10 @@ absl::StatusOr<std::unique_ptr<LmdbBackupStore>> LmdbBackupStore::Open(
   if (options.initial_map_bytes == 0 || options.max_map_bytes < options.initial_map_bytes) {
     return absl::InvalidArgumentError("backup store: want 0 < initial_map_bytes <= max_map_bytes");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.dir, ec);
-  if (ec) {
-    return absl::Status(absl::ErrnoToStatusCode(ec.value()),
-                        absl::StrCat("backup store: create ", options.dir, ": ", ec.message()));
-  }
-  // Backups are mail; only the server's user may read them.
-  std::filesystem::permissions(options.dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace, ec);
-  if (ec) {
-    return absl::Status(absl::ErrnoToStatusCode(ec.value()),
-                        absl::StrCat("backup store: chmod ", options.dir, ": ", ec.message()));
-  }
-  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<DirClaim> claim, DirClaim::Make(options.dir));
-
-  MDB_env* raw_env = nullptr;
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_create(&raw_env), "backup store: create env"));
-  MdbEnvPtr env(raw_env);
-  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  const uint64_t initial = (options.initial_map_bytes + page - 1) / page * page;
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_mapsize(env.get(), initial), "set map size"));
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_maxdbs(env.get(), 3), "set max dbs"));
-  // MDB_NOTLS ties reader slots to transactions instead of threads, so that a server with many
-  // threads does not exhaust LMDB's 126 reader slots. It does not weaken durability.
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_open(env.get(), options.dir.c_str(), MDB_NOTLS, 0600),
-                                    absl::StrCat("backup store: open ", options.dir)));
-  int stale = 0;
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_reader_check(env.get(), &stale), "reader check"));
-  if (stale > 0) {
-    VMSCAN_LOG(WARNING) << "backup store " << options.dir << ": cleared " << stale
-                        << " reader slot(s) left by dead processes";
-  }
+  VMSCAN_ASSIGN_OR_RETURN(
+      PrivateEnv opened, OpenPrivateEnv("backup store", options.dir, options.initial_map_bytes, 3));
   std::unique_ptr<LmdbBackupStore> store(
-      new LmdbBackupStore(options, std::move(claim), std::move(env)));
+      new LmdbBackupStore(options, std::move(opened.claim), std::move(opened.env)));
   VMSCAN_RETURN_IF_ERROR(store->Init());
   return store;
 }

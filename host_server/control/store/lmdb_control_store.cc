@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "host_server/backup/private_env.h"
 
 namespace vmscan {
 namespace {
@@ -123,45 +124,15 @@ absl::StatusOr<std::unique_ptr<LmdbControlStore>> LmdbControlStore::Open(
   if (options.map_size == 0 || options.max_map_size < options.map_size) {
     return absl::InvalidArgumentError("control store: want 0 < map_size <= max_map_size");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.dir, ec);
-  if (ec) {
-    return absl::Status(absl::ErrnoToStatusCode(ec.value()),
-                        absl::StrCat("control store: create ", options.dir, ": ", ec.message()));
-  }
-  // Policies and inventory are the server's business only.
-  std::filesystem::permissions(options.dir, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::replace, ec);
-  if (ec) {
-    return absl::Status(absl::ErrnoToStatusCode(ec.value()),
-                        absl::StrCat("control store: chmod ", options.dir, ": ", ec.message()));
-  }
-  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<DirClaim> claim, DirClaim::Make(options.dir));
-
-  MDB_env* raw_env = nullptr;
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_create(&raw_env), "control store: create env"));
-  MdbEnvPtr env(raw_env);
-  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  const uint64_t initial = (options.map_size + page - 1) / page * page;
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_mapsize(env.get(), initial), "set map size"));
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_maxdbs(env.get(), 2), "set max dbs"));
-  // MDB_NOTLS ties reader slots to transactions instead of threads, so that a server with many
-  // threads does not exhaust LMDB's 126 reader slots. It does not weaken durability.
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_open(env.get(), options.dir.c_str(), MDB_NOTLS, 0600),
-                                    absl::StrCat("control store: open ", options.dir)));
-  if (const int max_key = mdb_env_get_maxkeysize(env.get());
+  VMSCAN_ASSIGN_OR_RETURN(PrivateEnv opened,
+                          OpenPrivateEnv("control store", options.dir, options.map_size, 2));
+  if (const int max_key = mdb_env_get_maxkeysize(opened.env.get());
       max_key < static_cast<int>(kMaxKeyBytes)) {
     return absl::FailedPreconditionError(
         absl::StrCat("control store: this LMDB allows keys of only ", max_key, " bytes"));
   }
-  int stale = 0;
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_reader_check(env.get(), &stale), "reader check"));
-  if (stale > 0) {
-    VMSCAN_LOG(WARNING) << "control store " << options.dir << ": cleared " << stale
-                        << " reader slot(s) left by dead processes";
-  }
   std::unique_ptr<LmdbControlStore> store(
-      new LmdbControlStore(options, std::move(claim), std::move(env)));
+      new LmdbControlStore(options, std::move(opened.claim), std::move(opened.env)));
   VMSCAN_RETURN_IF_ERROR(store->Init());
   return store;
 }
