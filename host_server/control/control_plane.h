@@ -16,7 +16,8 @@
 // once the snapshot includes it (read-your-writes).
 //
 // Liveness is kept in memory (heartbeats are frequent and per SVM): a VM is CONNECTED while its
-// heartbeats or registrations arrive within `heartbeat_timeout` and it has not unregistered since;
+// heartbeats or registrations arrive within `heartbeat_timeout` and it has not unregistered since
+// its last registration (a late heartbeat does not undo a goodbye);
 // last_seen is written to the store on registration, on unregistration and at most once a minute
 // otherwise.
 //
@@ -137,7 +138,8 @@ class ControlPlane {
   v1::Group Describe(const ControlState& state, const v1::Group& group) const;
   v1::VmRecord Describe(const ControlState& state, const v1::VmRecord& vm) const;
   std::string DefaultGroupId(const ControlState& state) const;
-  void Touch(absl::string_view vm_id, bool heartbeat);
+  enum class Contact { kRegister, kHeartbeat, kScan };
+  void Touch(absl::string_view vm_id, Contact contact);
 
   ControlStore* const store_;
   const Options options_;

@@ -144,14 +144,15 @@ absl::StatusOr<v1::VmSettings> ControlPlane::Settings(absl::string_view ref) con
 
 // ---- agents ----
 
-void ControlPlane::Touch(absl::string_view vm_id, bool heartbeat) {
+void ControlPlane::Touch(absl::string_view vm_id, Contact contact) {
   absl::MutexLock lock(&liveness_mu_);
   Liveness& live = liveness_[vm_id];
   live.last_seen = options_.now();
-  if (heartbeat) {
-    live.last_heartbeat = live.last_seen;
-    live.said_goodbye = false;
-  }
+  if (contact == Contact::kScan) return;
+  live.last_heartbeat = live.last_seen;
+  // Only a registration ends a goodbye: a heartbeat the agent sent just before it stopped may be
+  // handled after its Unregister, and must not make the stopped agent look connected again.
+  if (contact == Contact::kRegister) live.said_goodbye = false;
 }
 
 absl::StatusOr<v1::VmSettings> ControlPlane::Register(const v1::RegisterRequest& request) {
@@ -184,7 +185,7 @@ absl::StatusOr<v1::VmSettings> ControlPlane::Register(const v1::RegisterRequest&
             }
             return vm;
           }));
-  Touch(vm.vm().id(), /*heartbeat=*/true);
+  Touch(vm.vm().id(), Contact::kRegister);
   {
     absl::MutexLock lock(&liveness_mu_);
     liveness_[vm.vm().id()].persisted_last_seen = now;
@@ -200,7 +201,7 @@ absl::StatusOr<uint64_t> ControlPlane::Heartbeat(absl::string_view vm_id) {
   if (it == state->vms.end()) {
     return absl::NotFoundError(absl::StrCat("VM '", vm_id, "' is not registered; register again"));
   }
-  Touch(vm_id, /*heartbeat=*/true);
+  Touch(vm_id, Contact::kHeartbeat);
   bool persist = false;
   absl::Time now = options_.now();
   {
@@ -301,7 +302,7 @@ absl::StatusOr<v1::MailAntivirusSettings> ControlPlane::ScanSettings(const v1::V
     it = state->vms.find(vm.id());
     if (it == state->vms.end()) return absl::InternalError("scanning VM vanished");
   }
-  Touch(vm.id(), /*heartbeat=*/false);
+  Touch(vm.id(), Contact::kScan);
   VMSCAN_ASSIGN_OR_RETURN(v1::VmSettings settings, SettingsOf(*state, it->second));
   return settings.values();
 }

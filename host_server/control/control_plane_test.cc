@@ -250,6 +250,13 @@ TEST_F(ControlPlaneTest, HeartbeatsKeepVmsConnectedUntilTheyStopOrSayGoodbye) {
   EXPECT_EQ(control_->GetVm("a")->state(), v1::ConnectionState::CONNECTED);
   ASSERT_TRUE(control_->Unregister("a").ok());
   EXPECT_EQ(control_->GetVm("a")->state(), v1::ConnectionState::DISCONNECTED);
+  // A heartbeat sent before the goodbye but handled after it does not revive the VM; only a
+  // new registration does.
+  ASSERT_TRUE(control_->Heartbeat("a").ok());
+  EXPECT_EQ(control_->GetVm("a")->state(), v1::ConnectionState::DISCONNECTED);
+  ASSERT_TRUE(control_->Register(Vm("a", "one")).ok());
+  EXPECT_EQ(control_->GetVm("a")->state(), v1::ConnectionState::CONNECTED);
+  ASSERT_TRUE(control_->Unregister("a").ok());
   EXPECT_TRUE(absl::IsNotFound(control_->Heartbeat("nobody").status()));
   ASSERT_TRUE(control_->DeleteVm("a").ok());
   EXPECT_TRUE(absl::IsNotFound(control_->Heartbeat("a").status())) << "deleted: register again";
