@@ -102,7 +102,7 @@ absl::Status Bench::StartPeers(const SignaturePoint& point, const std::string& d
   const ProcessMemory before = ReadMemory(getpid());
   const absl::Time t0 = absl::Now();
   absl::StatusOr<std::shared_ptr<const ClamavEngine>> engine =
-      LoadBenchEngine(dir, absl::StrCat(work_, "/ceiling-tmp"));
+      LoadBenchEngine(dir, absl::StrCat(temp_root_, "/ceiling-", next_variant_++));
   if (!engine.ok()) return engine.status();
   engine_ = *engine;
   PeerLoad in;
@@ -118,7 +118,7 @@ absl::Status Bench::StartPeers(const SignaturePoint& point, const std::string& d
   // The pipeline runs in the same rounds as the ceiling: an engine of its own, so that neither
   // answers from a cache the other filled.
   absl::StatusOr<std::shared_ptr<const ClamavEngine>> pipeline_engine =
-      LoadBenchEngine(dir, absl::StrCat(work_, "/pipeline-tmp"));
+      LoadBenchEngine(dir, absl::StrCat(temp_root_, "/pipeline-", next_variant_++));
   if (!pipeline_engine.ok()) return pipeline_engine.status();
   pipeline_ = std::make_unique<PipelineTarget>(*pipeline_engine);
   Log(absl::StrFormat("in-process engine: %d signatures loaded in %.2f s", in.signatures,
@@ -129,6 +129,8 @@ absl::Status Bench::StartPeers(const SignaturePoint& point, const std::string& d
   vm.work_dir = absl::StrCat(work_, "/vmscan-", next_variant_++);
   vm.signatures_dir = dir;
   vm.workers = config_.workers;
+  vm.extra_sets.push_back(
+      absl::StrCat("engine_temp_dir=", temp_root_, "/vmscan-", next_variant_++));
   vm.env = config_.server_env;
   absl::StatusOr<std::unique_ptr<VmscanTarget>> vmscan = VmscanTarget::Start(vm);
   if (!vmscan.ok()) return vmscan.status();
@@ -144,6 +146,7 @@ absl::Status Bench::StartPeers(const SignaturePoint& point, const std::string& d
   cd.work_dir = absl::StrCat(work_, "/clamd-", next_variant_++);
   cd.signatures_dir = dir;
   cd.threads = config_.workers;
+  cd.temp_dir = absl::StrCat(temp_root_, "/clamd-", next_variant_++);
   cd.env = config_.clamd_env;
   absl::StatusOr<std::unique_ptr<ClamdTarget>> clamd = ClamdTarget::Start(cd);
   if (!clamd.ok()) return clamd.status();
@@ -334,6 +337,9 @@ absl::Status Bench::Run() {
     std::filesystem::create_directories(work_);
   }
   Log("work dir " + work_);
+  if (absl::Status s = MakeTempRoot(); !s.ok()) return s;
+  Log("scan temp dirs of all peers below " + temp_root_);
+  results_.machine["scan temp dirs (all peers)"] = temp_root_;
 
   absl::StatusOr<std::string> sig_dir = WriteSignatures(config_.main_signatures);
   if (!sig_dir.ok()) return sig_dir.status();
@@ -366,6 +372,26 @@ absl::Status Bench::Run() {
   std::ofstream(config_.json_out) << RenderJson(results_);
   Log("wrote " + config_.json_out + " and " + config_.markdown_out);
   if (!config_.keep_work_dir && config_.work_dir.empty()) std::filesystem::remove_all(work_);
+  if (own_temp_root_) std::filesystem::remove_all(temp_root_);
+  return absl::OkStatus();
+}
+
+absl::Status Bench::MakeTempRoot() {
+  if (!config_.temp_root.empty()) {
+    temp_root_ = config_.temp_root;
+    std::error_code ec;
+    std::filesystem::create_directories(temp_root_, ec);
+    if (ec) return absl::InternalError("cannot create " + temp_root_ + ": " + ec.message());
+    return absl::OkStatus();
+  }
+  char templ[] = "/dev/shm/vmscan-bench-tmp.XXXXXX";
+  if (mkdtemp(templ) != nullptr) {
+    temp_root_ = templ;
+    own_temp_root_ = true;
+    return absl::OkStatus();
+  }
+  temp_root_ = work_ + "/scan-tmp";
+  std::filesystem::create_directories(temp_root_);
   return absl::OkStatus();
 }
 

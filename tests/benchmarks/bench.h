@@ -44,6 +44,7 @@ class Bench {
   // A fresh variant of `plan`: bytes no peer has seen.
   std::vector<Message> Build(const std::vector<MessageSpec>& plan);
   absl::StatusOr<std::string> WriteSignatures(const SignaturePoint& point);
+  absl::Status MakeTempRoot();
   absl::Status StartPeers(const SignaturePoint& point, const std::string& dir);
   void StopPeers(const SignaturePoint& point);
   // Runs every entry on the same messages, `reps` times with fresh bytes each time. With
@@ -64,6 +65,8 @@ class Bench {
   absl::Time start_ = absl::Now();
   uint64_t next_variant_ = 1;
   std::string work_;
+  std::string temp_root_;  // every peer's scan temp dir is below it (BenchConfig::temp_root)
+  bool own_temp_root_ = false;
   std::shared_ptr<const ClamavEngine> engine_;
   std::unique_ptr<CeilingTarget> ceiling_;
   std::unique_ptr<PipelineTarget> pipeline_;

@@ -31,6 +31,8 @@ vmscan-server over gRPC and clamd over INSTREAM; prints Markdown tables and writ
   --run-limit-s N         time bound of one load run (default 90)
   --json FILE --markdown FILE   outputs (default bench-results.json / bench-results.md)
   --work-dir DIR --keep   where peers, corpus files and signatures go; keep them afterwards
+  --temp-dir DIR          where every peer's scan temp dir goes (default: a fresh dir on
+                          /dev/shm if writable, else in the work dir); one filesystem for all
   --server-bin, --agent-bin, --clamd-bin PATH
   --server-env K=V, --clamd-env K=V   extra environment of a peer (experiments; repeatable)
   --write-corpus DIR      only write the mixed corpus (variant 1) as .eml files
@@ -141,7 +143,8 @@ absl::StatusOr<BenchConfig> ParseBenchFlags(int argc, char** argv, bool* help) {
       continue;
     }
     if (cl.Flag("--json", &config.json_out) || cl.Flag("--markdown", &config.markdown_out) ||
-        cl.Flag("--work-dir", &config.work_dir) || cl.Flag("--server-bin", &config.server_binary) ||
+        cl.Flag("--work-dir", &config.work_dir) || cl.Flag("--temp-dir", &config.temp_root) ||
+        cl.Flag("--server-bin", &config.server_binary) ||
         cl.Flag("--agent-bin", &config.agent_binary) ||
         cl.Flag("--clamd-bin", &config.clamd_binary) ||
         cl.Flag("--write-corpus", &config.corpus_out) ||

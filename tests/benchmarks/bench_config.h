@@ -59,6 +59,10 @@ struct BenchConfig {
   std::vector<std::string> clamd_env;   // ... and of clamd
   std::string work_dir;  // empty: a fresh temp dir, removed at the end unless keep_work_dir
   bool keep_work_dir = false;
+  // Where every peer's scan temp dir goes (the ceiling's, vmscan-server's engine_temp_dir,
+  // clamd's TemporaryDirectory), so that all of them are on one filesystem. Empty: a fresh dir
+  // on /dev/shm (tmpfs, vmscan-server's own default) when it is writable, else below the work dir.
+  std::string temp_root;
   std::string json_out = "bench-results.json";
   std::string markdown_out = "bench-results.md";
 

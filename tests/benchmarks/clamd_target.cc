@@ -137,7 +137,8 @@ absl::StatusOr<std::string> ClamdCommand(const std::string& socket_path, absl::s
 
 absl::StatusOr<std::unique_ptr<ClamdTarget>> ClamdTarget::Start(const ClamdOptions& options) {
   std::unique_ptr<ClamdTarget> target(new ClamdTarget());
-  const std::string tmp = options.work_dir + "/tmp";
+  const std::string tmp = options.temp_dir.empty() ? options.work_dir + "/tmp" : options.temp_dir;
+  std::filesystem::create_directories(options.work_dir);
   std::filesystem::create_directories(tmp);
   target->socket_path_ = options.work_dir + "/clamd.sock";
   target->log_path_ = options.work_dir + "/clamd.out";

@@ -24,7 +24,8 @@ namespace vmscan::bench {
 
 struct ClamdOptions {
   std::string binary = "/usr/sbin/clamd";
-  std::string work_dir;  // config, socket, temp dir and log go below it
+  std::string work_dir;  // config, socket and log go below it
+  std::string temp_dir;  // TemporaryDirectory; empty: work_dir/tmp
   std::string signatures_dir;
   int threads = 2;               // MaxThreads, = vmscan's workers
   std::vector<std::string> env;  // extra environment, e.g. GLIBC_TUNABLES for experiments
