@@ -115,6 +115,9 @@ absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
                                                 const MessageSource& message) const {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  // The call's headers go out with the first chunk, and the last chunk carries the half-close:
+  // a small message is one write instead of three.
+  context.set_initial_metadata_corked(true);
   std::unique_ptr<grpc::ClientReaderWriter<v1::ScanRequest, v1::ScanReply>> stream =
       server.stub->Scan(&context);
 
@@ -123,7 +126,6 @@ absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
   request.mutable_metadata()->set_size(message.size());
   const uint64_t size = message.size();
   uint64_t offset = 0;
-  bool writes_ok = true;
   do {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(chunk_bytes_, size - offset));
     absl::Status read = message.Read(offset, n, request.mutable_chunk());
@@ -133,13 +135,13 @@ absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
     }
     offset += n;
     // A failed write means the server ended the call early (e.g. too large); Finish says why.
-    if (!stream->Write(request)) {
-      writes_ok = false;
+    const bool last = offset >= size;
+    if (!stream->Write(request,
+                       last ? grpc::WriteOptions().set_last_message() : grpc::WriteOptions())) {
       break;
     }
     request.clear_metadata();
-  } while (offset < size);
-  if (writes_ok) stream->WritesDone();
+  } while (offset < size);  // WriteLast half-closed the stream
 
   ScanResponse response;
   response.server = server.address;

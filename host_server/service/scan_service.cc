@@ -144,6 +144,12 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
                      << " micros=" << result.scan_micros();
     cleaned_ = std::move(outcome->cleaned);
     *reply_.mutable_result() = result;
+    if (cleaned_.empty()) {
+      // The usual case: one batch carries the result and the trailers (no OnWriteDone round).
+      if (!finished_.exchange(true))
+        StartWriteAndFinish(&reply_, grpc::WriteOptions(), grpc::Status::OK);
+      return;
+    }
     StartWrite(&reply_);
   }
 
