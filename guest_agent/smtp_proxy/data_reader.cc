@@ -1,6 +1,26 @@
 #include "guest_agent/smtp_proxy/data_reader.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace vmscan {
+
+size_t FindLineBreak(absl::string_view s, size_t pos) {
+  constexpr size_t kWindow = 256;
+  while (pos < s.size()) {
+    const size_t n = std::min(kWindow, s.size() - pos);
+    const char* window = s.data() + pos;
+    const void* lf = memchr(window, '\n', n);
+    const size_t limit =
+        lf != nullptr ? static_cast<size_t>(static_cast<const char*>(lf) - window) : n;
+    if (const void* cr = memchr(window, '\r', limit); cr != nullptr) {
+      return pos + static_cast<size_t>(static_cast<const char*>(cr) - window);
+    }
+    if (lf != nullptr) return pos + limit;
+    pos += n;
+  }
+  return absl::string_view::npos;
+}
 
 void DataReader::Emit(absl::string_view bytes) {
   size_ += bytes.size();
@@ -56,7 +76,7 @@ size_t DataReader::Consume(absl::string_view in) {
         }
         break;
       case State::kMid: {
-        size_t stop = in.find_first_of("\r\n", i);
+        size_t stop = FindLineBreak(in, i);
         if (stop == absl::string_view::npos) stop = in.size();
         if (stop > i) Emit(in.substr(i, stop - i));
         i = stop;
@@ -95,7 +115,7 @@ std::string DotStuff(absl::string_view message) {
   bool line_start = true;
   while (pos < message.size()) {
     if (line_start && message[pos] == '.') out.push_back('.');
-    size_t eol = message.find_first_of("\r\n", pos);
+    size_t eol = FindLineBreak(message, pos);
     size_t end = eol == absl::string_view::npos ? message.size() : eol + 1;
     out.append(message.data() + pos, end - pos);
     line_start = eol != absl::string_view::npos;

@@ -1,5 +1,6 @@
 #include "guest_agent/smtp_proxy/data_reader.h"
 
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -98,6 +99,25 @@ TEST(DataReaderTest, EightBitAndNulBytesPassUnchanged) {
   Decoded d = Decode(body + ".\r\n");
   ASSERT_TRUE(d.done);
   EXPECT_EQ(d.message, body);
+}
+
+TEST(DataReaderTest, FindLineBreakAgreesWithFindFirstOf) {
+  std::mt19937 rng(7);
+  const char alphabet[] = {'a', '.', '\r', '\n', '\0', 'x'};
+  for (int round = 0; round < 2000; ++round) {
+    std::string s(rng() % 1200, 'a');
+    const unsigned density = 1 + rng() % 400;  // from dense line breaks to none in a window
+    for (char& c : s) {
+      if (rng() % density == 0) c = alphabet[rng() % sizeof(alphabet)];
+    }
+    for (size_t pos = 0; pos <= s.size() + 1; pos += 1 + rng() % 37) {
+      ASSERT_EQ(FindLineBreak(s, pos), absl::string_view(s).find_first_of("\r\n", pos))
+          << "round " << round << " pos " << pos;
+    }
+  }
+  EXPECT_EQ(FindLineBreak("", 0), absl::string_view::npos);
+  EXPECT_EQ(FindLineBreak(std::string(1000, 'a') + "\n", 3), 1000u);
+  EXPECT_EQ(FindLineBreak(std::string(300, 'a') + "\r\n", 0), 300u);
 }
 
 }  // namespace
