@@ -168,7 +168,11 @@ cl_error_t OnFileInspection(int /*fd*/, const char* type, const char** /*ancesto
   if ((layer_attributes & LAYER_ATTRIBUTES_NORMALIZED) != 0) return CL_CLEAN;
   const absl::string_view bytes(file_buffer, file_size);
   state->inspected->exact.insert(Sha256Hex(bytes));
-  if (type != nullptr && IsTextType(type)) state->inspected->text.insert(TextFingerprint(bytes));
+  // The object itself (level 0) is the whole message with its headers: no decoded text part
+  // can equal it, so its text fingerprint (a normalized copy, hashed) would never be used.
+  if (recursion_level > 0 && type != nullptr && IsTextType(type)) {
+    state->inspected->text.insert(TextFingerprint(bytes));
+  }
   return CL_CLEAN;
 }
 
