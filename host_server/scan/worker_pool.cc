@@ -1,14 +1,22 @@
 #include "host_server/scan/worker_pool.h"
 
+#include <pthread.h>
+
+#include <string>
 #include <utility>
 
 namespace vmscan {
 
-WorkerPool::WorkerPool(int threads, int queue_depth)
+WorkerPool::WorkerPool(int threads, int queue_depth, std::string name)
     : queue_depth_(static_cast<size_t>(queue_depth < 0 ? 0 : queue_depth)) {
   if (threads < 1) threads = 1;
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i, name] {
+      pthread_setname_np(pthread_self(), (name + "-" + std::to_string(i)).substr(0, 15).c_str());
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Shutdown(); }

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -23,7 +24,8 @@ namespace vmscan {
 
 class WorkerPool {
  public:
-  WorkerPool(int threads, int queue_depth);
+  // Threads are named "<name>-<i>" (at most 15 characters), as top -H and perf show them.
+  WorkerPool(int threads, int queue_depth, std::string name = "worker");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -206,7 +206,7 @@ BackupAdminService::BackupAdminService(BackupStore* store,
     : store_(store),
       authorizer_(std::move(authorizer)),
       options_(options),
-      pool_(options.threads, options.queue_depth) {}
+      pool_(options.threads, options.queue_depth, "admin") {}
 
 // Finishes the calls already queued (their reactors belong to a server that is shutting down
 // and waits for them), then joins the threads.

@@ -129,7 +129,7 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
         return settings;
       });
   server->pool_ = std::make_unique<WorkerPool>(static_cast<int>(config.workers()),
-                                               static_cast<int>(config.queue_depth()));
+                                               static_cast<int>(config.queue_depth()), "scan");
   ScanServiceImpl::Options service_options;
   service_options.max_message_bytes = config.limits().max_message_bytes();
   service_options.request_deadline = absl::Milliseconds(config.scan_deadline_ms());
@@ -141,7 +141,7 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
       BackupAdminService::Options());
 
   server->control_authorizer_ = std::make_unique<LoopbackAdminAuthorizer>();
-  server->control_pool_ = std::make_unique<WorkerPool>(2, 1024);
+  server->control_pool_ = std::make_unique<WorkerPool>(2, 1024, "control");
   server->inventory_admin_ = std::make_unique<InventoryAdminService>(
       control, server->control_authorizer_.get(), server->control_pool_.get());
   server->policy_admin_ = std::make_unique<PolicyAdminService>(
