@@ -53,23 +53,48 @@ Connection::Connection(EventLoop* loop, UniqueFd fd, std::string peer)
 
 Connection::~Connection() = default;
 
+namespace {
+
+struct Resolved {
+  int rc = EAI_FAIL;
+  addrinfo* list = nullptr;
+};
+
+Resolved Resolve(const std::string& host, const std::string& port, int flags) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = flags;
+  Resolved r;
+  r.rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &r.list);
+  return r;
+}
+
+}  // namespace
+
 Task<absl::StatusOr<std::unique_ptr<Connection>>> Connection::Connect(EventLoop* loop,
                                                                       std::string host_port,
-                                                                      absl::Time deadline) {
+                                                                      absl::Time deadline,
+                                                                      ThreadPool* resolver) {
   size_t colon = host_port.rfind(':');
   std::string host = host_port.substr(0, colon);
   std::string port = colon == std::string::npos ? "" : host_port.substr(colon + 1);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    co_return absl::UnavailableError(
-        absl::StrCat("cannot resolve ", host_port, ": ", gai_strerror(rc)));
+  Resolved resolved = Resolve(host, port, AI_NUMERICHOST | AI_NUMERICSERV);
+  if (resolved.rc == EAI_NONAME) {
+    if (resolver != nullptr) {
+      resolved = co_await loop->Offload<Resolved>(
+          resolver, [&host, &port] { return Resolve(host, port, 0); });
+    } else {
+      resolved = Resolve(host, port, 0);
+    }
   }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, &freeaddrinfo);
+  if (resolved.rc != 0) {
+    co_return absl::UnavailableError(
+        absl::StrCat("cannot resolve ", host_port, ": ", gai_strerror(resolved.rc)));
+  }
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(resolved.list, &freeaddrinfo);
   absl::Status last = absl::UnavailableError(absl::StrCat(host_port, ": no address"));
   for (addrinfo* ai = list.get(); ai != nullptr; ai = ai->ai_next) {
     UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));

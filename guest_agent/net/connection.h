@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "guest_agent/net/event_loop.h"
 #include "guest_agent/net/task.h"
+#include "guest_agent/net/thread_pool.h"
 #include "guest_agent/net/unique_fd.h"
 
 namespace vmscan::net {
@@ -38,10 +39,13 @@ class Connection {
   Connection(EventLoop* loop, UniqueFd fd, std::string peer);
   ~Connection();
 
-  // Connects to "host:port" (numeric or /etc/hosts names are resolved in place).
+  // Connects to "host:port". A numeric address is used at once; a name is resolved with
+  // getaddrinfo on `resolver` when given (it can block for the resolver's timeouts, which must
+  // not stall every other session of the loop), else in place.
   static Task<absl::StatusOr<std::unique_ptr<Connection>>> Connect(EventLoop* loop,
                                                                    std::string host_port,
-                                                                   absl::Time deadline);
+                                                                   absl::Time deadline,
+                                                                   ThreadPool* resolver = nullptr);
 
   // Reads whatever is available into the buffer (at least one byte). UNAVAILABLE at EOF.
   Task<absl::Status> Fill(absl::Time deadline);

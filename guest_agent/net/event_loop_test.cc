@@ -1,9 +1,11 @@
 #include "guest_agent/net/event_loop.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -104,6 +106,71 @@ TEST(EventLoopTest, OffloadRunsOnThePoolAndResumesOnTheLoop) {
   loop->Run();
   EXPECT_EQ(value, 42);
   EXPECT_NE(ran_on, std::this_thread::get_id());
+}
+
+DetachedTask ConnectAndRecord(EventLoop* loop, std::string host_port, ThreadPool* resolver,
+                              absl::Status* out, bool* done) {
+  absl::StatusOr<std::unique_ptr<Connection>> conn =
+      co_await Connection::Connect(loop, host_port, absl::Now() + absl::Seconds(10), resolver);
+  *out = conn.status();
+  *done = true;
+  loop->Quit();
+}
+
+// A listening loopback socket; returns its port.
+int Listen(UniqueFd* fd) {
+  *fd = UniqueFd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(bind(fd->get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  EXPECT_EQ(listen(fd->get(), 4), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd->get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);
+}
+
+// getaddrinfo can block for seconds (an unreachable DNS server); with a resolver pool the loop
+// goes on serving while a name is resolved. The pool is held busy here: the connect cannot
+// finish until it is released, yet the loop runs a timer meanwhile.
+TEST(EventLoopTest, NamesAreResolvedOnThePoolNotOnTheLoop) {
+  UniqueFd listener;
+  const int port = Listen(&listener);
+  auto loop = EventLoop::Create().value();
+  ThreadPool pool(1);
+  absl::Notification release;
+  pool.Submit([&release] { release.WaitForNotification(); });
+  absl::Status status = absl::UnknownError("not run");
+  bool done = false;
+  bool done_when_timer_ran = true;
+  loop->Post([&] {
+    ConnectAndRecord(loop.get(), absl::StrCat("localhost:", port), &pool, &status, &done);
+  });
+  loop->RunAt(absl::Now() + absl::Milliseconds(200), [&] {
+    done_when_timer_ran = done;
+    release.Notify();
+  });
+  loop->Run();
+  if (!release.HasBeenNotified()) release.Notify();  // the loop quit before the timer
+  EXPECT_FALSE(done_when_timer_ran) << "the connect did not wait for the resolver pool";
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST(EventLoopTest, NumericAddressesNeedNoResolver) {
+  UniqueFd listener;
+  const int port = Listen(&listener);
+  auto loop = EventLoop::Create().value();
+  ThreadPool pool(1);
+  absl::Notification release;
+  pool.Submit([&release] { release.WaitForNotification(); });  // a busy pool changes nothing
+  absl::Status status = absl::UnknownError("not run");
+  bool done = false;
+  loop->Post([&] {
+    ConnectAndRecord(loop.get(), absl::StrCat("127.0.0.1:", port), &pool, &status, &done);
+  });
+  loop->Run();
+  release.Notify();
+  EXPECT_TRUE(status.ok()) << status;
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ void SmtpSession::EndTransaction() {
 net::Task<void> SmtpSession::Run() {
   VMSCAN_LOG(DEBUG) << Tag() << "client " << client_->peer() << " connected";
   absl::StatusOr<std::unique_ptr<net::Connection>> up =
-      co_await net::Connection::Connect(ctx_.loop, ctx_.config.upstream(), Deadline());
+      co_await net::Connection::Connect(ctx_.loop, ctx_.config.upstream(), Deadline(), ctx_.pool);
   absl::StatusOr<SmtpReply> greeting = absl::UnavailableError("not connected");
   if (up.ok()) {
     upstream_ = std::move(*up);
