@@ -138,19 +138,16 @@ int ChildProcess::Stop() {
   return status;
 }
 
-absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(const std::vector<std::string>& extra) {
+absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Launch(
+    const std::function<std::vector<std::string>(int, const std::string&)>& argv_for) {
   auto sink = std::unique_ptr<SmtpSink>(new SmtpSink());
   sink->dir_ = TempDir("sink");
   for (const char* sub : {"tmp", "new", "cur"})
     fs::create_directories(fs::path(sink->dir_) / "mail" / sub);
   for (int attempt = 0; attempt < 5; ++attempt) {
     sink->port_ = FreePort();
-    std::vector<std::string> argv = {
-        "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", absl::StrCat("127.0.0.1:", sink->port_)};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    argv.insert(argv.end(), {"-c", "aiosmtpd.handlers.Mailbox", sink->dir_ + "/mail"});
     absl::StatusOr<std::unique_ptr<ChildProcess>> p =
-        ChildProcess::Start(argv, sink->dir_ + "/sink.log");
+        ChildProcess::Start(argv_for(sink->port_, sink->dir_ + "/mail"), sink->dir_ + "/sink.log");
     if (!p.ok()) return p.status();
     sink->process_ = std::move(*p);
     if (WaitForPort(sink->port_, absl::Seconds(10))) return sink;
@@ -160,6 +157,28 @@ absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(const std::vector<std:
       absl::StrCat("aiosmtpd did not start (is python3-aiosmtpd "
                    "installed?), see ",
                    sink->dir_, "/sink.log"));
+}
+
+absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::Start(const std::vector<std::string>& extra) {
+  return Launch([&extra](int port, const std::string& maildir) {
+    std::vector<std::string> argv = {
+        "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", absl::StrCat("127.0.0.1:", port)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.insert(argv.end(), {"-c", "aiosmtpd.handlers.Mailbox", maildir});
+    return argv;
+  });
+}
+
+absl::StatusOr<std::unique_ptr<SmtpSink>> SmtpSink::StartRequiringAuth(
+    const std::string& user, const std::string& password) {
+  return Launch([&](int port, const std::string& maildir) {
+    return std::vector<std::string>{"/usr/bin/python3",
+                                    SourcePath("tests/smtp/auth_sink.py"),
+                                    absl::StrCat(port),
+                                    maildir,
+                                    user,
+                                    password};
+  });
 }
 
 SmtpSink::~SmtpSink() {

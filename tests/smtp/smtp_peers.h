@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ class SmtpSink {
  public:
   static absl::StatusOr<std::unique_ptr<SmtpSink>> Start(
       const std::vector<std::string>& extra_args = {});
+  // A sink that accepts MAIL only after AUTH PLAIN or LOGIN with these credentials
+  // (tests/smtp/auth_sink.py, aiosmtpd without TLS).
+  static absl::StatusOr<std::unique_ptr<SmtpSink>> StartRequiringAuth(const std::string& user,
+                                                                      const std::string& password);
   ~SmtpSink();
   int port() const { return port_; }
   // Messages received so far (file contents, oldest first).
@@ -55,6 +60,10 @@ class SmtpSink {
   std::vector<std::string> WaitForMessages(size_t n, absl::Duration timeout) const;
 
  private:
+  // Starts the command `argv_for(port, maildir)` on a free port until it listens.
+  static absl::StatusOr<std::unique_ptr<SmtpSink>> Launch(
+      const std::function<std::vector<std::string>(int, const std::string&)>& argv_for);
+
   std::string dir_;
   int port_ = 0;
   std::unique_ptr<ChildProcess> process_;

@@ -307,5 +307,43 @@ TEST_F(ProxyTest, RequiredUpstreamTlsWithoutStartTlsOfferIsRefused) {
   EXPECT_TRUE(ehlo.ok() && absl::StartsWith(*ehlo, "421 4.7.0")) << ehlo.value_or("");
 }
 
+// AUTH is the upstream's business: the proxy offers what the upstream offers and relays the
+// SASL exchange (PLAIN in one line, LOGIN with 334 challenges); failures come back unchanged.
+TEST_F(ProxyTest, AuthIsPassedThroughToAnUpstreamThatRequiresIt) {
+  absl::StatusOr<std::unique_ptr<SmtpSink>> auth_sink =
+      SmtpSink::StartRequiringAuth("alice", "s3cret");
+  ASSERT_TRUE(auth_sink.ok()) << auth_sink.status();
+  const std::string upstream = absl::StrCat("smtp_proxy.upstream=127.0.0.1:", (*auth_sink)->port());
+  std::unique_ptr<SmtpProxy> proxy = StartProxy({upstream});
+  ASSERT_NE(proxy, nullptr);
+
+  // A real client: swaks with AUTH PLAIN, then AUTH LOGIN.
+  const std::string swaks = absl::StrCat("swaks -4 --server 127.0.0.1:", proxy->port(),
+                                         " --from alice@example.org --to bob@example.net ");
+  CommandResult plain =
+      RunShell(swaks + "--auth PLAIN --auth-user alice --auth-password s3cret --body 'via plain'");
+  EXPECT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_TRUE(absl::StrContains(plain.output, "250-AUTH")) << plain.output;
+  CommandResult login =
+      RunShell(swaks + "--auth LOGIN --auth-user alice --auth-password s3cret --body 'via login'");
+  EXPECT_EQ(login.exit_code, 0) << login.output;
+  std::vector<std::string> got = (*auth_sink)->WaitForMessages(2, absl::Seconds(10));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(absl::StrContains(got[0] + got[1], "via plain"));
+  EXPECT_TRUE(absl::StrContains(got[0] + got[1], "via login"));
+
+  // A wrong password: the upstream's 535 reaches the client, and so does its refusal of MAIL.
+  CommandResult wrong =
+      RunShell(swaks + "--auth PLAIN --auth-user alice --auth-password nope --body 'no'");
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(wrong.output, "535")) << wrong.output;
+  std::unique_ptr<RawSmtpClient> anonymous = Open(*proxy);
+  ASSERT_NE(anonymous, nullptr);
+  absl::StatusOr<std::string> mail = anonymous->Command("MAIL FROM:<alice@example.org>");
+  EXPECT_TRUE(mail.ok() && absl::StartsWith(*mail, "530")) << mail.value_or("");
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ((*auth_sink)->Messages().size(), 2u);
+}
+
 }  // namespace
 }  // namespace vmscan::testing
