@@ -2,7 +2,12 @@
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -228,6 +233,49 @@ std::string MilterSocketSpec(const std::string& listen) {
   return listen;
 }
 
+namespace {
+
+// libmilter's listener notices smfi_stop() only when its poll() times out (5 s) or a connection
+// arrives. Best effort; a failure only costs those 5 s.
+void WakeListener(const std::string& spec) {
+  int fd = -1;
+  if (absl::StartsWith(spec, "inet:") || absl::StartsWith(spec, "inet6:")) {
+    const bool v6 = absl::StartsWith(spec, "inet6:");
+    const std::string rest = spec.substr(spec.find(':') + 1);
+    const size_t at = rest.find('@');
+    const std::string port = rest.substr(0, at);
+    std::string host = at == std::string::npos ? "" : rest.substr(at + 1);
+    if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+      host = v6 ? "::1" : "127.0.0.1";
+    }
+    addrinfo hints{};
+    hints.ai_family = v6 ? AF_INET6 : AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return;
+    fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) connect(fd, found->ai_addr, found->ai_addrlen);
+    freeaddrinfo(found);
+  } else {
+    std::string path = spec;
+    for (const char* prefix : {"unix:", "local:"}) {
+      if (absl::StartsWith(path, prefix)) path = path.substr(std::strlen(prefix));
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof(addr.sun_path)) return;
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  }
+  if (fd < 0) return;
+  pollfd p{fd, POLLOUT, 0};
+  poll(&p, 1, 500);
+  close(fd);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(const v1::AgentConfig& config,
                                                                   const v1::VmIdentity& vm,
                                                                   ScanFunction scan) {
@@ -274,6 +322,7 @@ absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(const v1::Agen
     return absl::UnavailableError(absl::StrCat("milter: cannot listen on ", spec));
   }
   std::unique_ptr<MilterServer> server(new MilterServer());
+  server->spec_ = spec;
   MilterServer* s = server.get();
   s->thread_ = std::thread([s] {
     int rc = smfi_main();
@@ -292,7 +341,14 @@ MilterServer::~MilterServer() { Stop(absl::ZeroDuration()); }
 void MilterServer::Stop(absl::Duration grace) {
   if (stop_called_) return;
   stop_called_ = true;
-  smfi_stop();
+  // smfi_stop() waits for a lock the listener holds while it polls (up to 5 s): stop from a
+  // helper thread and wake the listener with connections until smfi_main() has returned.
+  std::thread stopper([] { smfi_stop(); });
+  for (int i = 0; i < 40 && !stopped_.load(); ++i) {
+    WakeListener(spec_);
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  stopper.join();
   if (thread_.joinable()) thread_.join();
   std::shared_ptr<MilterState> state = State();
   if (state != nullptr) {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -39,6 +40,7 @@ class MilterServer {
 
  private:
   MilterServer() = default;
+  std::string spec_;  // libmilter's socket spec, "inet:PORT@HOST" or "unix:PATH"
   std::thread thread_;
   std::atomic<bool> stopped_{false};
   bool stop_called_ = false;
