@@ -106,25 +106,35 @@ size_t DataReader::Consume(absl::string_view in) {
   return i;
 }
 
-std::string DotStuff(absl::string_view message) {
-  std::string out;
-  out.reserve(message.size() + message.size() / 64 + 8);
+void DotStuffer::Add(absl::string_view piece, std::string* out) {
+  if (piece.empty()) return;
   // A dot after any CR or LF is doubled, not only after CRLF: whatever an upstream takes for a
   // line start, it can never find "<line start>.<line end>" inside the message.
   size_t pos = 0;
-  bool line_start = true;
-  while (pos < message.size()) {
-    if (line_start && message[pos] == '.') out.push_back('.');
-    size_t eol = FindLineBreak(message, pos);
-    size_t end = eol == absl::string_view::npos ? message.size() : eol + 1;
-    out.append(message.data() + pos, end - pos);
-    line_start = eol != absl::string_view::npos;
+  while (pos < piece.size()) {
+    if (line_start_ && piece[pos] == '.') out->push_back('.');
+    const size_t eol = FindLineBreak(piece, pos);
+    const size_t end = eol == absl::string_view::npos ? piece.size() : eol + 1;
+    out->append(piece.data() + pos, end - pos);
+    line_start_ = eol != absl::string_view::npos;
     pos = end;
   }
-  if (!out.empty() && (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0)) {
-    out.append("\r\n");
-  }
-  out.append(".\r\n");
+  before_last_ = piece.size() >= 2 ? piece[piece.size() - 2] : last_;
+  last_ = piece.back();
+  empty_ = false;
+}
+
+void DotStuffer::Finish(std::string* out) {
+  if (!empty_ && !(before_last_ == '\r' && last_ == '\n')) out->append("\r\n");
+  out->append(".\r\n");
+}
+
+std::string DotStuff(absl::string_view message) {
+  std::string out;
+  out.reserve(message.size() + message.size() / 64 + 8);
+  DotStuffer stuffer;
+  stuffer.Add(message, &out);
+  stuffer.Finish(&out);
   return out;
 }
 

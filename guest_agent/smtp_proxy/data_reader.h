@@ -64,6 +64,22 @@ size_t FindLineBreak(absl::string_view s, size_t pos);
 // added if missing, then ".\r\n". `message` uses CRLF line endings (what DataReader produces).
 std::string DotStuff(absl::string_view message);
 
+// DotStuff() in pieces, so that a big message is relayed without a stuffed copy of all of it:
+//   DotStuffer s; for (piece : message) { s.Add(piece, &out); send(out); out.clear(); }
+//   s.Finish(&out); send(out);
+class DotStuffer {
+ public:
+  // Appends the next bytes of the message, dot-stuffed, to *out.
+  void Add(absl::string_view piece, std::string* out);
+  // Appends the end of the DATA stream: CRLF if the message did not end with one, then ".\r\n".
+  void Finish(std::string* out);
+
+ private:
+  bool line_start_ = true;  // the next byte begins a line (also after a bare CR or LF)
+  char last_ = 0, before_last_ = 0;
+  bool empty_ = true;
+};
+
 }  // namespace vmscan
 
 #endif  // VMSCAN_GUEST_AGENT_SMTP_PROXY_DATA_READER_H_

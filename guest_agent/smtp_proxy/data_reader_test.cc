@@ -101,6 +101,26 @@ TEST(DataReaderTest, EightBitAndNulBytesPassUnchanged) {
   EXPECT_EQ(d.message, body);
 }
 
+// Stuffing in pieces (the relay's way) gives the same stream as stuffing at once, wherever the
+// pieces are cut: between CR and LF, right before a dot, one byte at a time.
+TEST(DataReaderTest, DotStufferInPiecesEqualsDotStuff) {
+  std::mt19937 rng(11);
+  const char alphabet[] = {'a', '.', '\r', '\n', 'b'};
+  for (int round = 0; round < 3000; ++round) {
+    std::string message(rng() % 60, 'a');
+    for (char& c : message) c = alphabet[rng() % sizeof(alphabet)];
+    std::string pieces;
+    DotStuffer stuffer;
+    for (size_t pos = 0; pos < message.size();) {
+      const size_t n = 1 + rng() % 7;
+      stuffer.Add(absl::string_view(message).substr(pos, n), &pieces);
+      pos += n;
+    }
+    stuffer.Finish(&pieces);
+    ASSERT_EQ(pieces, DotStuff(message)) << "round " << round;
+  }
+}
+
 TEST(DataReaderTest, FindLineBreakAgreesWithFindFirstOf) {
   std::mt19937 rng(7);
   const char alphabet[] = {'a', '.', '\r', '\n', '\0', 'x'};

@@ -101,6 +101,7 @@ net::Task<void> SmtpSession::ResetUpstream() {
 void SmtpSession::EndTransaction() {
   in_transaction_ = false;
   sender_.clear();
+  declared_size_ = 0;
   recipients_.clear();
 }
 
@@ -318,6 +319,7 @@ net::Task<SmtpSession::Next> SmtpSession::OnMail(const std::string& line, const 
   if (reply->positive()) {
     in_transaction_ = true;
     sender_ = ExtractPath(arg);
+    declared_size_ = SizeParameter(arg);
   }
   co_return co_await Send(reply->Wire()) ? Next::kContinue : Next::kClose;
 }

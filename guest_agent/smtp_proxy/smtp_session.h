@@ -59,7 +59,8 @@ class SmtpSession {
   net::Task<Next> OnData(const std::string& arg);
   net::Task<Next> OnAuth(const std::string& line);
   net::Task<Next> Forward(std::string line);  // relay one command and its reply
-  net::Task<Next> Relay(const std::string& message);
+  // DATA to the upstream: `header` (a whole header line, or empty) then `message`.
+  net::Task<Next> Relay(const std::string& header, const std::string& message);
   net::Task<absl::Status> NegotiateUpstreamTls(const std::string& helo_name);
 
   net::Task<bool> Send(std::string text);
@@ -87,6 +88,7 @@ class SmtpSession {
   int errors_ = 0;
   std::string helo_name_;
   std::string sender_;
+  uint64_t declared_size_ = 0;  // MAIL FROM's SIZE=, 0 when absent
   std::vector<std::string> recipients_;
 };
 
