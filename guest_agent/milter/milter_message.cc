@@ -26,20 +26,25 @@ void MilterMessage::AddHeader(absl::string_view name, absl::string_view value) {
 void MilterMessage::AppendBody(absl::string_view chunk) {
   size_ += chunk.size();
   if (too_large()) {
-    std::string().swap(body_);
+    std::string().swap(raw_);
     return;
   }
-  body_.append(chunk.data(), chunk.size());
+  if (!header_block_written_) WriteHeaderBlock();
+  raw_.append(chunk.data(), chunk.size());
 }
 
-std::string MilterMessage::Assemble() const {
-  std::string out;
-  out.reserve(size_ + 2);
+void MilterMessage::WriteHeaderBlock() {
+  header_block_written_ = true;
   for (const HeaderField& h : headers_) {
-    absl::StrAppend(&out, h.first, ": ", absl::StrReplaceAll(h.second, {{"\n", "\r\n"}}), "\r\n");
+    absl::StrAppend(&raw_, h.first, ": ", absl::StrReplaceAll(h.second, {{"\n", "\r\n"}}), "\r\n");
   }
-  out.append("\r\n");
-  out.append(body_);
+  raw_.append("\r\n");
+}
+
+std::string MilterMessage::TakeAssembled() {
+  if (!header_block_written_) WriteHeaderBlock();
+  std::string out = std::move(raw_);
+  raw_.clear();
   return out;
 }
 

@@ -19,19 +19,26 @@ class MilterMessage {
  public:
   explicit MilterMessage(uint64_t max_bytes) : max_bytes_(max_bytes) {}
 
+  // Header fields come before the body (libmilter calls xxfi_header, then xxfi_body).
   void AddHeader(absl::string_view name, absl::string_view value);
   void AppendBody(absl::string_view chunk);
   bool too_large() const { return size_ > max_bytes_; }
   const std::vector<HeaderField>& headers() const { return headers_; }
 
-  // "Name: value\r\n" for each field (continuation lines with CRLF), a blank line, the body.
-  std::string Assemble() const;
+  // The message for the scanner: "Name: value\r\n" for each field (continuation lines with
+  // CRLF), a blank line, the body. The header block is written when the body starts, so the
+  // message is held once, not as a body plus an assembled copy; afterwards the body is gone
+  // (headers() stays, for the header edits).
+  std::string TakeAssembled();
 
  private:
+  void WriteHeaderBlock();
+
   uint64_t max_bytes_;
   uint64_t size_ = 0;
   std::vector<HeaderField> headers_;
-  std::string body_;
+  bool header_block_written_ = false;
+  std::string raw_;  // header block and body so far
 };
 
 // Splits an RFC 5322 message into its header fields (unfolded line breaks kept as "\n") and its

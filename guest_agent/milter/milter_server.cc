@@ -173,7 +173,7 @@ sfsistat OnEom(SMFICTX* ctx) {
   metadata.set_envelope_sender(c->sender);
   for (const std::string& r : c->recipients) metadata.add_envelope_recipients(r);
   metadata.set_client_ref(absl::StrCat("milter ", queue_id, " from ", c->client_address));
-  const std::string raw = message->Assemble();
+  const std::string raw = message->TakeAssembled();
   {
     absl::MutexLock lock(&state->mu);
     ++state->scans_in_flight;
