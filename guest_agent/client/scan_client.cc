@@ -141,7 +141,7 @@ absl::StatusOr<ScanResponse> ScanClient::ScanOn(const Server& server,
       break;
     }
     request.clear_metadata();
-  } while (offset < size);  // WriteLast half-closed the stream
+  } while (offset < size);  // the last Write half-closed the stream
 
   ScanResponse response;
   response.server = server.address;

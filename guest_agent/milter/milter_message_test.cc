@@ -11,8 +11,7 @@ TEST(MilterMessageTest, AssemblesHeadersAndBody) {
   m.AddHeader("X-Folded", "a\n\tb");
   m.AppendBody("line 1\r\n");
   m.AppendBody("line 2\r\n");
-  EXPECT_EQ(m.TakeAssembled(),
-            "Subject: hello\r\nX-Folded: a\r\n\tb\r\n\r\nline 1\r\nline 2\r\n");
+  EXPECT_EQ(m.TakeAssembled(), "Subject: hello\r\nX-Folded: a\r\n\tb\r\n\r\nline 1\r\nline 2\r\n");
   EXPECT_EQ(m.headers().size(), 2u);  // kept for the header edits
   EXPECT_FALSE(m.too_large());
   MilterMessage no_body(1 << 20);

@@ -130,47 +130,52 @@ int Listen(UniqueFd* fd) {
   return ntohs(addr.sin_port);
 }
 
+// A loopback listener, a loop, and a one-thread resolver pool held busy until release().
+struct BusyResolverSetup {
+  BusyResolverSetup() : port(Listen(&listener)), loop(EventLoop::Create().value()) {
+    pool.Submit([this] { released.WaitForNotification(); });
+  }
+  ~BusyResolverSetup() { release(); }
+  void release() {
+    if (!released.HasBeenNotified()) released.Notify();
+  }
+  // Connects to host:port from the loop, runs the loop until the connect finished.
+  void ConnectFromLoop(const std::string& host) {
+    loop->Post([this, host] {
+      ConnectAndRecord(loop.get(), absl::StrCat(host, ":", port), &pool, &status, &done);
+    });
+    loop->Run();
+  }
+
+  UniqueFd listener;
+  const int port;
+  std::unique_ptr<EventLoop> loop;
+  absl::Notification released;  // before the pool: the pool's thread is joined first
+  ThreadPool pool{1};
+  absl::Status status = absl::UnknownError("not run");
+  bool done = false;
+};
+
 // getaddrinfo can block for seconds (an unreachable DNS server); with a resolver pool the loop
 // goes on serving while a name is resolved. The pool is held busy here: the connect cannot
 // finish until it is released, yet the loop runs a timer meanwhile.
 TEST(EventLoopTest, NamesAreResolvedOnThePoolNotOnTheLoop) {
-  UniqueFd listener;
-  const int port = Listen(&listener);
-  auto loop = EventLoop::Create().value();
-  ThreadPool pool(1);
-  absl::Notification release;
-  pool.Submit([&release] { release.WaitForNotification(); });
-  absl::Status status = absl::UnknownError("not run");
-  bool done = false;
+  BusyResolverSetup t;
   bool done_when_timer_ran = true;
-  loop->Post([&] {
-    ConnectAndRecord(loop.get(), absl::StrCat("localhost:", port), &pool, &status, &done);
+  t.loop->RunAt(absl::Now() + absl::Milliseconds(200), [&] {
+    done_when_timer_ran = t.done;
+    t.release();
   });
-  loop->RunAt(absl::Now() + absl::Milliseconds(200), [&] {
-    done_when_timer_ran = done;
-    release.Notify();
-  });
-  loop->Run();
-  if (!release.HasBeenNotified()) release.Notify();  // the loop quit before the timer
+  t.ConnectFromLoop("localhost");
+  t.release();  // the loop may have quit before the timer
   EXPECT_FALSE(done_when_timer_ran) << "the connect did not wait for the resolver pool";
-  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_TRUE(t.status.ok()) << t.status;
 }
 
 TEST(EventLoopTest, NumericAddressesNeedNoResolver) {
-  UniqueFd listener;
-  const int port = Listen(&listener);
-  auto loop = EventLoop::Create().value();
-  ThreadPool pool(1);
-  absl::Notification release;
-  pool.Submit([&release] { release.WaitForNotification(); });  // a busy pool changes nothing
-  absl::Status status = absl::UnknownError("not run");
-  bool done = false;
-  loop->Post([&] {
-    ConnectAndRecord(loop.get(), absl::StrCat("127.0.0.1:", port), &pool, &status, &done);
-  });
-  loop->Run();
-  release.Notify();
-  EXPECT_TRUE(status.ok()) << status;
+  BusyResolverSetup t;  // a busy pool changes nothing
+  t.ConnectFromLoop("127.0.0.1");
+  EXPECT_TRUE(t.status.ok()) << t.status;
 }
 
 }  // namespace
