@@ -1,0 +1,136 @@
+#include "host_server/engine/sscanf_fast_path.h"
+
+#include <dlfcn.h>
+
+#include <cstdarg>
+
+// This file must not include <cstdio>: it declares sscanf under the C99 name (__isoc99_sscanf),
+// and this file defines both names itself, through explicit assembler names.
+
+// glibc's own scanners, reached by their symbol names: the GNU one behind plain sscanf, the C99
+// one behind __isoc99_sscanf (they differ only in what %a means; neither fast format has it).
+extern "C" int GlibcVsscanf(const char* input, const char* format, va_list args) __asm__("vsscanf");
+extern "C" int GlibcIsoc99Vsscanf(const char* input, const char* format,
+                                  va_list args) __asm__("__isoc99_vsscanf");
+
+// The interposed entry points. Exported from the executable because libclamav references them.
+extern "C" __attribute__((visibility("default"))) int VmscanSscanf(const char* input,
+                                                                   const char* format,
+                                                                   ...) __asm__("sscanf");
+extern "C" __attribute__((visibility("default"))) int VmscanIsoc99Sscanf(
+    const char* input, const char* format, ...) __asm__("__isoc99_sscanf");
+
+namespace vmscan {
+namespace sscanf_internal {
+namespace {
+
+// Nine digits always fit an unsigned int; a longer run goes to glibc for its overflow rules.
+constexpr int kMaxFastDigits = 9;
+
+thread_local unsigned long long t_fast_answers = 0;  // NOLINT(runtime/int)
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads a run of 1..kMaxFastDigits digits at `p` that ends at a non-digit; returns the position
+// after it, or null when `p` does not start such a run.
+const char* PlainNumber(const char* p, unsigned* value) {
+  if (!IsDigit(*p)) return nullptr;
+  unsigned v = 0;
+  int digits = 0;
+  for (; IsDigit(*p); ++p) {
+    if (++digits > kMaxFastDigits) return nullptr;
+    v = v * 10 + static_cast<unsigned>(*p - '0');
+  }
+  *value = v;
+  return p;
+}
+
+bool IsFormat(const char* format, const char* expected) {
+  for (; *expected != '\0'; ++format, ++expected) {
+    if (*format != *expected) return false;
+  }
+  return *format == '\0';
+}
+
+}  // namespace
+
+int FastFormatConversions(const char* format) {
+  if (format == nullptr) return 0;
+  if (IsFormat(format, "%u")) return 1;
+  if (IsFormat(format, "%u,%u")) return 2;
+  return 0;
+}
+
+unsigned long long FastAnswersOnThisThread() { return t_fast_answers; }  // NOLINT(runtime/int)
+
+bool TryFastScan(const char* input, const char* format, unsigned* first, unsigned* second,
+                 int* result) {
+  const int conversions = FastFormatConversions(format);
+  if (input == nullptr || conversions == 0) return false;
+  const bool two = conversions == 2;
+  unsigned a = 0;
+  const char* rest = PlainNumber(input, &a);
+  if (rest == nullptr) return false;
+  if (!two || *rest != ',') {
+    // "%u", or the literal ',' does not match (or the input ended): one conversion.
+    *first = a;
+    *result = 1;
+    ++t_fast_answers;
+    return true;
+  }
+  unsigned b = 0;
+  if (PlainNumber(rest + 1, &b) == nullptr) return false;  // blanks, a sign, a long number...
+  *first = a;
+  *second = b;
+  *result = 2;
+  ++t_fast_answers;
+  return true;
+}
+
+}  // namespace sscanf_internal
+
+bool SscanfFastPathBound() {
+  return dlsym(RTLD_DEFAULT, "sscanf") == reinterpret_cast<void*>(&VmscanSscanf) &&
+         dlsym(RTLD_DEFAULT, "__isoc99_sscanf") == reinterpret_cast<void*>(&VmscanIsoc99Sscanf);
+}
+
+}  // namespace vmscan
+
+namespace {
+
+// The common body of both entry points: the fast path, else the given glibc scanner. The
+// pointers are only taken from `args` once the format says the caller passed them.
+int Scan(const char* input, const char* format, va_list args,
+         int (*glibc)(const char*, const char*, va_list)) {
+  const int conversions = vmscan::sscanf_internal::FastFormatConversions(format);
+  if (conversions > 0) {
+    va_list fast;
+    va_copy(fast, args);
+    unsigned* first = va_arg(fast, unsigned*);
+    unsigned* second = conversions == 2 ? va_arg(fast, unsigned*) : nullptr;
+    va_end(fast);
+    int result = 0;
+    if (vmscan::sscanf_internal::TryFastScan(input, format, first, second, &result)) {
+      return result;
+    }
+  }
+  return glibc(input, format, args);
+}
+
+}  // namespace
+
+extern "C" int VmscanSscanf(const char* input, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  int result = Scan(input, format, args, &GlibcVsscanf);
+  va_end(args);
+  return result;
+}
+
+extern "C" int VmscanIsoc99Sscanf(const char* input, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  int result = Scan(input, format, args, &GlibcIsoc99Vsscanf);
+  va_end(args);
+  return result;
+}
