@@ -21,14 +21,14 @@ WorkerPool::WorkerPool(int threads, int queue_depth, std::string name)
 
 WorkerPool::~WorkerPool() { Shutdown(); }
 
-bool WorkerPool::TrySubmit(absl::AnyInvocable<void() &&> task) {
+bool WorkerPool::TrySubmit(absl::AnyInvocable<void() &&> task, absl::Time due) {
   absl::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= queue_depth_ + (threads_.size() - busy_)) {
     // A task that finds an idle worker is not "queued": it starts at once. Only waiting tasks
     // count against queue_depth.
     return false;
   }
-  queue_.push_back(std::move(task));
+  queue_.emplace(std::make_pair(due, submitted_++), std::move(task));
   return true;
 }
 
@@ -65,8 +65,9 @@ void WorkerPool::Run() {
           },
           this));
       if (queue_.empty()) return;  // stopping and drained
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      auto first = queue_.begin();
+      task = std::move(first->second);
+      queue_.erase(first);
       ++busy_;
     }
     std::move(task)();

@@ -1,5 +1,6 @@
 #include "host_server/service/scan_service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <utility>
@@ -107,7 +108,10 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
                                     " bytes, received ", message_.size())));
       return;
     }
-    if (!pool_->TrySubmit([this] { RunScan(); })) {
+    const absl::Time due =
+        accepted_ + absl::Seconds(static_cast<double>(message_.size()) /
+                                  std::max(1.0, options_.expected_scan_bytes_per_second));
+    if (!pool_->TrySubmit([this] { RunScan(); }, due)) {
       FinishOnce(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                               absl::StrCat("scan queue full (", pool_->queued(),
                                            " waiting); retry later or on another SVM")));
