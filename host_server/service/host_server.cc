@@ -133,6 +133,7 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   ScanServiceImpl::Options service_options;
   service_options.max_message_bytes = config.limits().max_message_bytes();
   service_options.request_deadline = absl::Milliseconds(config.scan_deadline_ms());
+  service_options.max_inflight_bytes = config.max_inflight_bytes();
   server->scan_service_ = std::make_unique<ScanServiceImpl>(server->scanner_.get(),
                                                             server->pool_.get(), service_options);
   // Plaintext for now: the admin API answers loopback callers only (see admin_service.h).

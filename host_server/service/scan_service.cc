@@ -24,14 +24,16 @@ std::string ThreatNames(const v1::ScanResult& result) {
 class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply> {
  public:
   ScanReactor(grpc::CallbackServerContext* context, const Scanner* scanner, WorkerPool* pool,
-              const ScanServiceImpl::Options& options)
+              ByteBudget* inflight, const ScanServiceImpl::Options& options)
       : context_(context),
         scanner_(scanner),
         pool_(pool),
+        inflight_(inflight),
         options_(options),
         accepted_(absl::Now()) {
     StartRead(&request_);
   }
+  ~ScanReactor() { inflight_->Release(reserved_); }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -54,7 +56,10 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
         FinishOnce(TooLarge(metadata_.size()));
         return;
       }
-      if (metadata_.size() > 0) message_.reserve(metadata_.size());
+      if (metadata_.size() > 0) {
+        if (!Reserve(metadata_.size())) return;
+        message_.reserve(metadata_.size());
+      }
     } else if (request_.has_metadata()) {
       FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                               "metadata is allowed only in the first ScanRequest"));
@@ -65,6 +70,7 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
       FinishOnce(TooLarge(message_.size() + chunk.size()));
       return;
     }
+    if (!Reserve(message_.size() + chunk.size())) return;
     message_.append(chunk);
     if (absl::Now() - accepted_ > options_.request_deadline) {
       FinishOnce(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
@@ -169,6 +175,22 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
     StartWrite(&reply_);
   }
 
+  // Holds `total` bytes of the SVM's budget for this message (what is held already counts);
+  // false after finishing the call when the budget has no room.
+  bool Reserve(uint64_t total) {
+    if (total <= reserved_) return true;
+    if (!inflight_->TryReserve(total - reserved_)) {
+      FinishOnce(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("scan queue full: ", inflight_->held(), " bytes of messages held, a ", total,
+                       "-byte message would exceed max_inflight_bytes (", inflight_->limit(),
+                       "); retry later or on another SVM")));
+      return false;
+    }
+    reserved_ = total;
+    return true;
+  }
+
   grpc::Status TooLarge(uint64_t size) const {
     return grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -185,10 +207,12 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
   grpc::CallbackServerContext* const context_;
   const Scanner* const scanner_;
   WorkerPool* const pool_;
+  ByteBudget* const inflight_;
   const ScanServiceImpl::Options& options_;
   const absl::Time accepted_;
 
   v1::ScanRequest request_;
+  uint64_t reserved_ = 0;  // bytes of inflight_ this call holds, given back when it ends
   bool have_metadata_ = false;
   v1::ScanMetadata metadata_;
   std::string message_;
@@ -201,11 +225,11 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
 }  // namespace
 
 ScanServiceImpl::ScanServiceImpl(const Scanner* scanner, WorkerPool* pool, Options options)
-    : scanner_(scanner), pool_(pool), options_(options) {}
+    : scanner_(scanner), pool_(pool), options_(options), inflight_(options.max_inflight_bytes) {}
 
 grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* ScanServiceImpl::Scan(
     grpc::CallbackServerContext* context) {
-  return new ScanReactor(context, scanner_, pool_, options_);
+  return new ScanReactor(context, scanner_, pool_, &inflight_, options_);
 }
 
 }  // namespace vmscan

@@ -3,8 +3,8 @@
 // The reactor only collects chunks; the scan itself runs on the WorkerPool, whose thread writes
 // the reply and finishes the call, so no gRPC thread ever blocks on libclamav. Limits enforced
 // here: metadata first, message size (declared and received), queue depth (RESOURCE_EXHAUSTED),
-// the per-request deadline on the SVM. Waiting scans run earliest expected finish first
-// (Options::expected_scan_bytes_per_second).
+// the per-request deadline on the SVM, the bytes held at once (Options::max_inflight_bytes).
+// Waiting scans run earliest expected finish first (Options::expected_scan_bytes_per_second).
 //
 // Thread-safe; the scanner and pool must outlive the service.
 #ifndef VMSCAN_HOST_SERVER_SERVICE_SCAN_SERVICE_H_
@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "host_server/scan/scanner.h"
 #include "host_server/scan/worker_pool.h"
+#include "host_server/service/byte_budget.h"
 #include "vmscan/v1/scan.grpc.pb.h"
 
 namespace vmscan {
@@ -25,6 +26,8 @@ class ScanServiceImpl final : public v1::ScanService::CallbackService {
     uint64_t max_message_bytes = 50ull << 20;
     absl::Duration request_deadline = absl::Minutes(5);  // from first byte to reply
     size_t reply_chunk_bytes = 1 << 20;
+    // Bytes of messages held at once (ServerConfig.max_inflight_bytes); 0: no bound.
+    uint64_t max_inflight_bytes = 0;
     // Queue order: a message is due when the stream began plus size ÷ this rate (a cautious
     // single-worker scan rate with a production-sized database), so small messages overtake
     // a big one that arrived shortly before them, and a big one waits at most about its own
@@ -41,6 +44,7 @@ class ScanServiceImpl final : public v1::ScanService::CallbackService {
   const Scanner* scanner_;
   WorkerPool* pool_;
   const Options options_;
+  ByteBudget inflight_;
 };
 
 }  // namespace vmscan

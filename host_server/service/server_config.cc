@@ -23,6 +23,7 @@ v1::ServerConfig DefaultServerConfig() {
   unsigned cores = std::thread::hardware_concurrency();
   config.set_workers(cores == 0 ? 2 : cores);
   config.set_queue_depth(64);
+  config.set_max_inflight_bytes(1ull << 30);
   config.set_scan_deadline_ms(300000);
   config.set_log_level("info");
   config.mutable_backup()->set_max_age_days(30);
@@ -56,6 +57,14 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat("limits.max_file_bytes (", file_limit,
                                                    ") must be at least limits.max_message_bytes (",
                                                    config.limits().max_message_bytes(), ")"));
+  }
+  if (config.max_inflight_bytes() != 0 &&
+      config.max_inflight_bytes() < config.limits().max_message_bytes()) {
+    // A message of the largest accepted size could never be taken in.
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_inflight_bytes (", config.max_inflight_bytes(),
+                     ") must be at least limits.max_message_bytes (",
+                     config.limits().max_message_bytes(), "), or 0 for no bound"));
   }
   if (config.scan_deadline_ms() < 100) {
     return absl::InvalidArgumentError("scan_deadline_ms must be at least 100");

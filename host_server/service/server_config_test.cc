@@ -18,6 +18,9 @@ TEST(ServerConfigTest, DefaultsAreValidAndDocumented) {
   EXPECT_EQ(config.backup().max_age_days(), 30u);
   EXPECT_EQ(config.backup().max_total_bytes(), 1ull << 30);
   EXPECT_GE(config.workers(), 1u);
+  EXPECT_EQ(config.max_inflight_bytes(), 1ull << 30);
+  config.set_max_inflight_bytes(0);  // no bound
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
 }
 
 TEST(ServerConfigTest, ErrorsNameTheField) {
@@ -35,6 +38,7 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
       {[](v1::ServerConfig* c) { c->mutable_limits()->set_max_file_bytes(1 << 20); },
        "limits.max_file_bytes"},
       {[](v1::ServerConfig* c) { c->set_log_level("loud"); }, "log level"},
+      {[](v1::ServerConfig* c) { c->set_max_inflight_bytes(1 << 20); }, "max_inflight_bytes"},
   };
   for (const Case& c : cases) {
     v1::ServerConfig config = DefaultServerConfig();

@@ -185,5 +185,68 @@ TEST_F(BadInputTest, FullQueueAnswersResourceExhausted) {
   EXPECT_EQ(ok + busy, 8);
 }
 
+// The SVM's memory bound: while one upload holds most of max_inflight_bytes, another message
+// that does not fit is refused as "scan queue full" (the agent's cue to try another SVM or
+// retry), the holder still gets its verdict, and the bytes are free again once it is answered.
+TEST_F(BadInputTest, MessagesOverTheInflightBudgetAreRefusedAsBusyUntilItFrees) {
+  absl::StatusOr<std::unique_ptr<HostServer>> server =
+      StartTestServer({"max_inflight_bytes=1000000", "limits.max_message_bytes=1000000"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::ScanService::NewStub(
+      grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+  std::unique_ptr<ScanClient> client = ClientFor(**server);
+
+  // The holder declares 900,000 bytes and sends the first 1,000 of them.
+  std::string held = PlainMail("held", std::string(899000, 'h'));
+  ASSERT_LE(held.size(), 900000u);
+  held.append(900000 - held.size(), 'h');
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  std::unique_ptr<Stream> holder = stub->Scan(&context);
+  v1::ScanRequest first = WithMetadata(held.substr(0, 1000));
+  first.mutable_metadata()->set_size(held.size());
+  ASSERT_TRUE(holder->Write(first));
+
+  // 200 KB does not fit beside it. The holder's metadata reaches the server first in practice;
+  // the loop only absorbs a slow machine.
+  const std::string other = PlainMail("other", std::string(200000, 'o'));
+  absl::Status refused;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    refused = client->Scan(TestMetadata(), other).status();
+    if (!refused.ok()) break;
+  }
+  EXPECT_TRUE(absl::IsUnavailable(refused)) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "scan queue full")) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "max_inflight_bytes (1000000)")) << refused;
+
+  // The holder finishes its upload and gets its verdict.
+  ASSERT_TRUE(holder->Write(Chunk(held.substr(1000))));
+  holder->WritesDone();
+  v1::ScanReply reply;
+  bool have_result = false;
+  while (holder->Read(&reply)) have_result = have_result || reply.has_result();
+  grpc::Status status = holder->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(have_result);
+
+  // Its bytes are released when the call ends (just after the client sees the status).
+  absl::Status accepted;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    accepted = client->Scan(TestMetadata(), other).status();
+    if (accepted.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(accepted.ok()) << accepted;
+}
+
+TEST_F(BadInputTest, InflightBudgetBelowTheLargestMessageIsAConfigError) {
+  absl::StatusOr<std::unique_ptr<HostServer>> server =
+      StartTestServer({"max_inflight_bytes=1000", "limits.max_message_bytes=2000"});
+  ASSERT_FALSE(server.ok());
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "max_inflight_bytes (1000)"))
+      << server.status();
+}
+
 }  // namespace
 }  // namespace vmscan::testing
