@@ -45,33 +45,21 @@ const char* PlainNumber(const char* p, unsigned* value) {
   return p;
 }
 
-bool IsFormat(const char* format, const char* expected) {
-  for (; *expected != '\0'; ++format, ++expected) {
-    if (*format != *expected) return false;
-  }
-  return *format == '\0';
+// 1 for "%u", 2 for "%u,%u", else 0; reads no further than the format's terminating NUL.
+inline int Conversions(const char* f) {
+  if (f == nullptr || f[0] != '%' || f[1] != 'u') return 0;
+  if (f[2] == '\0') return 1;
+  return (f[2] == ',' && f[3] == '%' && f[4] == 'u' && f[5] == '\0') ? 2 : 0;
 }
 
-}  // namespace
-
-int FastFormatConversions(const char* format) {
-  if (format == nullptr) return 0;
-  if (IsFormat(format, "%u")) return 1;
-  if (IsFormat(format, "%u,%u")) return 2;
-  return 0;
-}
-
-unsigned long long FastAnswersOnThisThread() { return t_fast_answers; }  // NOLINT(runtime/int)
-
-bool TryFastScan(const char* input, const char* format, unsigned* first, unsigned* second,
-                 int* result) {
-  const int conversions = FastFormatConversions(format);
-  if (input == nullptr || conversions == 0) return false;
-  const bool two = conversions == 2;
+// The fast path proper, for a format of `conversions` (1 or 2) conversions.
+inline bool FastScan(const char* input, int conversions, unsigned* first, unsigned* second,
+                     int* result) {
+  if (input == nullptr) return false;
   unsigned a = 0;
   const char* rest = PlainNumber(input, &a);
   if (rest == nullptr) return false;
-  if (!two || *rest != ',') {
+  if (conversions == 1 || *rest != ',') {
     // "%u", or the literal ',' does not match (or the input ended): one conversion.
     *first = a;
     *result = 1;
@@ -87,6 +75,35 @@ bool TryFastScan(const char* input, const char* format, unsigned* first, unsigne
   return true;
 }
 
+// The common body of both entry points: the fast path, else glibc's scanner (`c99` picks which).
+// The pointers are only taken from `args` once the format says the caller passed them.
+template <bool c99>
+inline int Scan(const char* input, const char* format, va_list args) {
+  const int conversions = Conversions(format);
+  if (conversions > 0) {
+    va_list fast;
+    va_copy(fast, args);
+    unsigned* first = va_arg(fast, unsigned*);
+    unsigned* second = conversions == 2 ? va_arg(fast, unsigned*) : nullptr;
+    va_end(fast);
+    int result = 0;
+    if (FastScan(input, conversions, first, second, &result)) return result;
+  }
+  return c99 ? GlibcIsoc99Vsscanf(input, format, args) : GlibcVsscanf(input, format, args);
+}
+
+}  // namespace
+
+int FastFormatConversions(const char* format) { return Conversions(format); }
+
+unsigned long long FastAnswersOnThisThread() { return t_fast_answers; }  // NOLINT(runtime/int)
+
+bool TryFastScan(const char* input, const char* format, unsigned* first, unsigned* second,
+                 int* result) {
+  const int conversions = Conversions(format);
+  return conversions > 0 && FastScan(input, conversions, first, second, result);
+}
+
 }  // namespace sscanf_internal
 
 bool SscanfFastPathBound() {
@@ -96,33 +113,10 @@ bool SscanfFastPathBound() {
 
 }  // namespace vmscan
 
-namespace {
-
-// The common body of both entry points: the fast path, else the given glibc scanner. The
-// pointers are only taken from `args` once the format says the caller passed them.
-int Scan(const char* input, const char* format, va_list args,
-         int (*glibc)(const char*, const char*, va_list)) {
-  const int conversions = vmscan::sscanf_internal::FastFormatConversions(format);
-  if (conversions > 0) {
-    va_list fast;
-    va_copy(fast, args);
-    unsigned* first = va_arg(fast, unsigned*);
-    unsigned* second = conversions == 2 ? va_arg(fast, unsigned*) : nullptr;
-    va_end(fast);
-    int result = 0;
-    if (vmscan::sscanf_internal::TryFastScan(input, format, first, second, &result)) {
-      return result;
-    }
-  }
-  return glibc(input, format, args);
-}
-
-}  // namespace
-
 extern "C" int VmscanSscanf(const char* input, const char* format, ...) {
   va_list args;
   va_start(args, format);
-  int result = Scan(input, format, args, &GlibcVsscanf);
+  int result = vmscan::sscanf_internal::Scan</*c99=*/false>(input, format, args);
   va_end(args);
   return result;
 }
@@ -130,7 +124,7 @@ extern "C" int VmscanSscanf(const char* input, const char* format, ...) {
 extern "C" int VmscanIsoc99Sscanf(const char* input, const char* format, ...) {
   va_list args;
   va_start(args, format);
-  int result = Scan(input, format, args, &GlibcIsoc99Vsscanf);
+  int result = vmscan::sscanf_internal::Scan</*c99=*/true>(input, format, args);
   va_end(args);
   return result;
 }

@@ -96,6 +96,17 @@ TEST(SscanfFastPathTest, LeavesEverythingElseToGlibc) {
   for (const char* input : {"5,", "5, 6", "5,+6", "5,-6", "5,x", "5,1234567890", " 5,6", "-5,6"}) {
     EXPECT_FALSE(ExpectSameAsGlibc(input, "%u,%u")) << input;
   }
+  // Formats that only begin like a fast one are glibc's too, every conversion of them done.
+  const unsigned long long before = sscanf_internal::FastAnswersOnThisThread();  // NOLINT
+  unsigned a = 0, b = 0;
+  int consumed = -1;
+  EXPECT_EQ(std::sscanf("12,34;", "%u,%u%n", &a, &b, &consumed), 2);  // NOLINT(runtime/printf)
+  EXPECT_EQ(consumed, 5);
+  consumed = -1;
+  EXPECT_EQ(std::sscanf("12;", "%u%n", &a, &consumed), 1);  // NOLINT(runtime/printf)
+  EXPECT_EQ(consumed, 2);
+  EXPECT_EQ(std::sscanf("12 x", "%u x", &a), 1);  // NOLINT(runtime/printf)
+  EXPECT_EQ(sscanf_internal::FastAnswersOnThisThread(), before);
   // Other formats, arguments of other types: glibc's answers, through the interposed symbol.
   char word[16] = {};
   int number = 0;
