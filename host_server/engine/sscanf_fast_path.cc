@@ -94,8 +94,6 @@ inline int Scan(const char* input, const char* format, va_list args) {
 
 }  // namespace
 
-int FastFormatConversions(const char* format) { return Conversions(format); }
-
 unsigned long long FastAnswersOnThisThread() { return t_fast_answers; }  // NOLINT(runtime/int)
 
 bool TryFastScan(const char* input, const char* format, unsigned* first, unsigned* second,

@@ -25,9 +25,6 @@ bool SscanfFastPathBound();
 
 namespace sscanf_internal {
 
-// 1 for "%u", 2 for "%u,%u", 0 for every format the fast path leaves to glibc.
-int FastFormatConversions(const char* format);
-
 // What sscanf(input, format, first, second) returns when the fast path can answer it, stored in
 // *result (with *first and, for "%u,%u", *second written as sscanf would); false when the call
 // must go to glibc. `second` may be null for "%u".
