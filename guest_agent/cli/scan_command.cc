@@ -73,7 +73,7 @@ bool ParseChannel(const std::string& name, v1::ScanMetadata* metadata) {
 }
 
 // The message to scan, as a file the scan reads chunk by chunk and --output copies from, so the
-// agent never holds a whole message (SPEC: the agent is thin). A regular FILE is used in place;
+// agent never holds a whole message (docs/design.md §6: the agent stays thin). A regular FILE is used in place;
 // standard input, a pipe or a device is first copied into an unlinked temp file.
 struct InputMessage {
   net::UniqueFd fd;
@@ -228,7 +228,7 @@ std::string ToJson(const v1::ScanResult& result) {
   return json + "\n";
 }
 
-// Writes what the agent delivers for the CLI channel (SPEC §2) to `out`. Returns false when
+// Writes what the agent delivers for the CLI channel (docs/design.md §2) to `out`. Returns false when
 // writing (or re-reading the input) failed.
 bool WriteDeliverable(const ScanResponse& r, const InputMessage& message, std::ostream& out) {
   switch (r.result.action()) {

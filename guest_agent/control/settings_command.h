@@ -1,5 +1,5 @@
 // `vmscan-agent settings show|set`: the VM's local interface to its Mail Anti-Virus settings
-// (SPEC §4). `show` asks the SVM for the effective values and where each came from; `set` checks
+// (docs/design.md §4). `show` asks the SVM for the effective values and where each came from; `set` checks
 // keys and values on the VM, asks the SVM to change the local settings (refused when a policy
 // locks a key) and, once accepted, keeps them in <state_dir>/local-settings.json. Streams are
 // injected so that tests can run it in-process.

@@ -1,6 +1,6 @@
 // MilterServer: the agent's milter for Postfix or Sendmail (libmilter). Each message is put back
 // together at end of message, scanned with its direction (outgoing for authenticated senders and
-// `milter.local_networks`, incoming otherwise), and handled per SPEC §2: accept with an
+// `milter.local_networks`, incoming otherwise), and handled per docs/design.md §2: accept with an
 // X-Vmscan-Status header, replace the body with the disinfected copy, discard, reject 550 5.7.1,
 // or tempfail when no SVM answers.
 //

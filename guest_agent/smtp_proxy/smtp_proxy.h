@@ -1,4 +1,4 @@
-// SmtpProxy: the agent's outgoing SMTP proxy (SPEC §2, "SMTP proxy, outgoing"). Mail clients of
+// SmtpProxy: the agent's outgoing SMTP proxy (docs/design.md §2, "SMTP proxy, outgoing"). Mail clients of
 // the VM submit to `smtp_proxy.listen`; each session is relayed to `smtp_proxy.upstream`, and
 // each message is scanned at end of DATA before the upstream sees it.
 //

@@ -1,5 +1,5 @@
 // BackupStore: where the SVM keeps the original of every message it deleted or disinfected
-// (SPEC §2 backup rule, §5), so that an administrator can inspect, export or restore it.
+// (docs/design.md §2 backup rule, §5), so that an administrator can inspect, export or restore it.
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::string backup_id, store.Put(std::move(meta), raw_message));
 //   // Only now may the reply reporting DELETE / DELIVER_DISINFECTED leave the SVM.

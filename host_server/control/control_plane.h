@@ -1,5 +1,5 @@
 // ControlPlane: groups, policies with locks, the VM inventory, local settings and assignment
-// rules (SPEC §4, §6) on top of a ControlStore — the one place their rules live. The gRPC
+// rules (docs/design.md §4, §6) on top of a ControlStore — the one place their rules live. The gRPC
 // services (InventoryAdmin, PolicyAdmin, AgentControl) and the scan path call it.
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ControlPlane> control,

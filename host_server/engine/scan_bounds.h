@@ -1,5 +1,5 @@
 // ScanBounds: limits tighter than the engine's own for the scans of one message — the limits of
-// the VM's policy (SPEC §4). The engine is compiled once with the SVM's limits and shared by all
+// the VM's policy (docs/design.md §4). The engine is compiled once with the SVM's limits and shared by all
 // VMs; a VM whose policy asks for less gets it per scan:
 //
 //   ScopedScanBounds scope(bounds);        // on the scanning thread

@@ -1,9 +1,9 @@
-// Disinfection (SPEC §2): every infected leaf MIME part is replaced by a short text/plain notice
+// Disinfection (docs/design.md §2): every infected leaf MIME part is replaced by a short text/plain notice
 // naming the removed file and the threat, and the message gets an X-Vmscan-Status header.
 //
 //   VMSCAN_ASSIGN_OR_RETURN(DisinfectResult cleaned,
 //                           Disinfect(raw, {{"2", "Eicar-Test-Signature"}}));
-//   // Rescan cleaned.message before delivering it (SPEC §2: it must come out clean).
+//   // Rescan cleaned.message before delivering it (docs/design.md §2: it must come out clean).
 //
 // Paths are those ExtractLeafParts() returns for the same bytes (see mime_parts.h).
 //

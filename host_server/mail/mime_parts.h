@@ -1,5 +1,5 @@
 // Splitting an RFC 5322 message into its leaf MIME parts with GMime, so that a detection can be
-// tied to the part that holds it (and, later, that part replaced by a notice).
+// tied to the part that holds it (and, for disinfection, that part replaced by a notice).
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::vector<MimeLeaf> leaves, ExtractLeafParts(raw));
 //   for (const MimeLeaf& leaf : leaves) engine.Scan(leaf.decoded, leaf.path);

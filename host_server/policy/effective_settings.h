@@ -1,4 +1,4 @@
-// Effective Mail Anti-Virus settings of one VM (SPEC §4), as a pure function:
+// Effective Mail Anti-Virus settings of one VM (docs/design.md §4), as a pure function:
 //
 //   from the root group down to the VM's group, a child policy overrides its parent except where
 //   a parent locked the setting; then the VM's local settings apply to every setting no policy

@@ -17,7 +17,7 @@
 namespace vmscan {
 namespace {
 
-// Disinfects and rescans. Empty when disinfection is not possible (SPEC §2: the threat is not
+// Disinfects and rescans. Empty when disinfection is not possible (docs/design.md §2: the threat is not
 // tied to removable parts, the message cannot be parsed, the infected part is the only content,
 // or the rewritten message still holds a threat).
 absl::StatusOr<std::string> TryDisinfect(const ScanEngine& engine, absl::string_view message,
@@ -144,7 +144,7 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
   result.set_cleaned_size(outcome.cleaned.size());
 
   if (decision.action == v1::DELETE || decision.action == v1::DELIVER_DISINFECTED) {
-    // SPEC §2: the copy is in Backup before the action is reported as done.
+    // docs/design.md §2: the copy is in Backup before the action is reported as done.
     absl::StatusOr<std::string> id =
         backup_->Put(BackupMetadata(metadata, message, result), message);
     if (!id.ok()) {

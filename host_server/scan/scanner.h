@@ -1,4 +1,4 @@
-// Scanner: the verdict pipeline of SPEC §3 for one message, independent of gRPC.
+// Scanner: the verdict pipeline of docs/design.md §3 for one message, independent of gRPC.
 //
 //   analyse (raw + parts) → decide the action (SMTP rule, settings) → disinfect and rescan when
 //   the action asks for it → commit the Backup copy for delete/disinfect → the reply.

@@ -51,7 +51,7 @@ struct AdminScope {
   static AdminScope Vm(std::string id) { return AdminScope{std::move(id)}; }
 };
 
-// Decides who is calling. The seam where mutual TLS plugs in (SPEC §7).
+// Decides who is calling. The seam where mutual TLS plugs in (docs/design.md §7).
 class AdminAuthorizer {
  public:
   virtual ~AdminAuthorizer() = default;

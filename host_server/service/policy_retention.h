@@ -1,4 +1,4 @@
-// Backup retention per VM (SPEC §4, §5): a policy's backup.max_age_days and
+// Backup retention per VM (docs/design.md §4, §5): a policy's backup.max_age_days and
 // backup.max_total_bytes apply to the records of the VMs it governs.
 //
 // The server's own `backup` config is the store-wide ceiling that BackupStore::EnforceRetention

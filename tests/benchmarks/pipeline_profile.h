@@ -1,5 +1,5 @@
 // ExplainPipeline: where vmscan's verdict pipeline spends its time beyond the raw scan, message
-// by message and part by part (SPEC §3.3: a part libclamav already met inside the raw message
+// by message and part by part (docs/design.md §3.3: a part libclamav already met inside the raw message
 // should cost no more than a hash). For each message of a corpus it times the SHA-256, the raw
 // scan, GMime's leaf extraction and each part's scan on the same warm engine, scans each part
 // again on a cold engine (no cache entry) for comparison, and checks whether libclamav's own

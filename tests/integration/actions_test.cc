@@ -1,4 +1,4 @@
-// Issue 3 end to end: the Mail Anti-Virus actions of SPEC §2 through the real server in-process
+// End to end: the Mail Anti-Virus actions of docs/design.md §2 through the real server in-process
 // (gRPC, libclamav with the bundled signatures, LMDB Backup) and the real ScanClient, for every
 // action_on_threat × kind of message × channel; the Backup rule (a record exactly for DELETE and
 // DELIVER_DISINFECTED, holding the original byte for byte); the disinfected copy; unscannable
@@ -59,7 +59,7 @@ const char* KindName(Kind kind) {
   return "?";
 }
 
-// What SPEC §2 says must happen, written out by hand, one row per setting × message.
+// What docs/design.md §2 says must happen, written out by hand, one row per setting × message.
 struct Row {
   const char* setting;
   Kind kind;
@@ -235,7 +235,7 @@ class ActionsTest : public ::testing::TestWithParam<const char*> {
     ASSERT_TRUE(started.ok()) << started;
   }
 
-  // One scan and every check of SPEC §2 and §5 that applies to its outcome.
+  // One scan and every check of docs/design.md §2 and §5 that applies to its outcome.
   void CheckCase(Kind kind, const Channel& channel, v1::Action expected) {
     const std::string token =
         absl::StrCat(GetParam(), "-", KindName(kind), "-", channel.name, "-", absl::BitGen()());
@@ -393,7 +393,7 @@ TEST(OnUnscannableTest, BlockBlocksAnEncryptedZipOnEveryChannelWithoutBackup) {
   }
 }
 
-// SPEC §5 / backup.proto: what a Backup record says about the message, with an envelope (CLI
+// docs/design.md §5 / backup.proto: what a Backup record says about the message, with an envelope (CLI
 // with --from/--to) and without one (POP3).
 class BackupRecordTest : public ::testing::Test {
  protected:

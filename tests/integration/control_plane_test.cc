@@ -1,4 +1,4 @@
-// Issue 6 end to end: a real vmscan-server (in-process, real gRPC and LMDB) and real
+// End to end: a real vmscan-server (in-process, real gRPC and LMDB) and real
 // `vmscan-agent run` processes for two VMs in different groups. A policy change reaches one VM's
 // agent and scans within a second while the other's stay; a locked setting refuses
 // `vmscan-agent settings set` (exit 77, naming the group); registration, heartbeat expiry

@@ -1,7 +1,7 @@
 // vmscanctl's control-plane commands as an administrator runs them: the real vmscanctl binary
 // against a real host server (in-process, real gRPC on a free loopback port, real LMDB control
 // store) — groups, policies with locks and versions, the VM inventory, effective settings and
-// assignment rules — with the bad input of issue 6 (non-empty group, rename into the group's own
+// assignment rules — with bad input (non-empty group, rename into the group's own
 // subtree, missing parent, stale --if-version, unknown key). VMs join the inventory the way an
 // agent's registration makes them join (ControlPlane::Register, which AgentControl.Register
 // calls); the agent's side is tested with real agents elsewhere.

@@ -1,4 +1,4 @@
-// SMTP throughput and added latency for issue 5 (not run by ctest). One run measures three paths
+// SMTP throughput and added latency of the SMTP proxy (not run by ctest). One run measures three paths
 // with the same realistic ~20 KB messages (text part + base64 attachment, every message unique so
 // no verdict cache hits), at 1 and 16 concurrent clients:
 //   direct   : client -> sink
