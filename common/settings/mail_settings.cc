@@ -14,7 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/config/config_loader.h"
+#include "common/config/proto_fields.h"
 
 namespace vmscan {
 namespace {
@@ -44,15 +44,6 @@ void CollectKeys(const Descriptor* type, const std::string& prefix, std::vector<
   fprintf(stderr, "mail_settings: '%s' is not a canonical setting key\n",
           absl::CHexEscape(key).c_str());
   abort();
-}
-
-// The proto name or the JSON (lowerCamel) name, as the config loader accepts them.
-const FieldDescriptor* FindField(const Descriptor* type, absl::string_view name) {
-  if (const FieldDescriptor* field = type->FindFieldByName(std::string(name))) return field;
-  for (int i = 0; i < type->field_count(); ++i) {
-    if (type->field(i)->json_name() == name) return type->field(i);
-  }
-  return nullptr;
 }
 
 // The descriptor of canonical `key`'s leaf.
@@ -95,29 +86,14 @@ Message* MutableHolder(Message* root, absl::string_view key, const FieldDescript
   return message;
 }
 
-// The config loader's suggestion in an ApplyOverride message ("...; did you mean 'maxFiles'?"),
-// else "".
-std::string LoaderSuggestion(absl::string_view message) {
-  constexpr absl::string_view kMarker = "did you mean '";
-  const size_t start = message.find(kMarker);
-  if (start == absl::string_view::npos) return "";
-  const size_t from = start + kMarker.size();
-  const size_t end = message.find('\'', from);
-  if (end == absl::string_view::npos) return "";
-  return std::string(message.substr(from, end - from));
-}
-
-// `name` of `type` is not a field: the closest one by the config loader's measure (which is what
-// --set and config files suggest too), as a full canonical path under `walked`.
+// `name` of `type` is not a field: the closest one (as config files and --set suggest it), as a
+// full canonical path under `walked`.
 absl::Status UnknownSetting(absl::string_view key, const Descriptor* type, absl::string_view walked,
                             absl::string_view name) {
   std::string message = absl::StrCat("unknown setting '", key, "'");
   if (type != nullptr) {
-    std::unique_ptr<Message> scratch(
-        google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
-    const std::string suggestion =
-        LoaderSuggestion(ApplyOverride(absl::StrCat(name, "=0"), scratch.get()).message());
-    if (const FieldDescriptor* field = suggestion.empty() ? nullptr : FindField(type, suggestion)) {
+    const absl::optional<std::string> near = SuggestKey(type, name);
+    if (const FieldDescriptor* field = near ? FindField(type, *near) : nullptr) {
       absl::StrAppend(&message, "; did you mean '", walked, walked.empty() ? "" : ".",
                       field->name(), "'?");
     }
@@ -134,14 +110,6 @@ std::string SettableValues(const FieldDescriptor* leaf) {
     }
   }
   return absl::StrJoin(names, ", ");
-}
-
-// The loader's message for ApplyOverride(`assignment`) without its "override '...': " prefix:
-// callers name the key or argument themselves.
-std::string LoaderMessage(absl::string_view assignment, const absl::Status& status) {
-  absl::string_view message = status.message();
-  absl::ConsumePrefix(&message, absl::StrCat("override '", absl::CHexEscape(assignment), "': "));
-  return std::string(message);
 }
 
 }  // namespace
@@ -243,12 +211,12 @@ std::vector<std::string> SetSettingKeys(const v1::MailAntivirusSettings& setting
 
 absl::Status SetSettingFromText(v1::MailAntivirusSettings* settings, absl::string_view key,
                                 absl::string_view text) {
-  const FieldDescriptor* leaf = LeafField(key);
-  const bool is_enum = leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM;
   v1::MailAntivirusSettings next = *settings;
-  const std::string assignment = absl::StrCat(key, "=", text);
-  const absl::Status parsed = ApplyOverride(assignment, &next);
-  // The loader lists UNSPECIFIED among an enum's values; it reads as "set" but means nothing.
+  const FieldDescriptor* leaf = nullptr;
+  Message* holder = MutableHolder(&next, key, &leaf);
+  const absl::Status parsed = SetFieldFromText(holder, leaf, text, key);
+  const bool is_enum = leaf->cpp_type() == FieldDescriptor::CPPTYPE_ENUM;
+  // The loader takes UNSPECIFIED as an enum's value; it reads as "set" but means nothing.
   if (is_enum && parsed.ok() && IsUnspecifiedSettingValue(key, text)) {
     return absl::InvalidArgumentError(absl::StrCat(leaf->enum_type()->FindValueByNumber(0)->name(),
                                                    " is not a value to set: ", key, " is one of ",
@@ -258,7 +226,7 @@ absl::Status SetSettingFromText(v1::MailAntivirusSettings* settings, absl::strin
     return absl::InvalidArgumentError(
         absl::StrCat(key, " is one of ", SettableValues(leaf), " (in any case)"));
   }
-  if (!parsed.ok()) return absl::InvalidArgumentError(LoaderMessage(assignment, parsed));
+  if (!parsed.ok()) return parsed;
   *settings = std::move(next);
   return absl::OkStatus();
 }
@@ -270,12 +238,11 @@ absl::StatusOr<std::string> ParseSettingValue(absl::string_view key, absl::strin
 }
 
 bool IsUnspecifiedSettingValue(absl::string_view key, absl::string_view text) {
-  const FieldDescriptor* leaf = LeafField(key);
-  if (leaf->cpp_type() != FieldDescriptor::CPPTYPE_ENUM) return false;
   v1::MailAntivirusSettings scratch;
-  if (!ApplyOverride(absl::StrCat(key, "=", text), &scratch).ok()) return false;
-  const FieldDescriptor* unused = nullptr;
-  const Message* holder = Holder(scratch, key, &unused);
+  const FieldDescriptor* leaf = nullptr;
+  Message* holder = MutableHolder(&scratch, key, &leaf);
+  if (leaf->cpp_type() != FieldDescriptor::CPPTYPE_ENUM) return false;
+  if (!SetFieldFromText(holder, leaf, text, key).ok()) return false;
   return holder->GetReflection()->GetEnumValue(*holder, leaf) == 0;
 }
 

@@ -9,7 +9,7 @@
 // Keys are the leaf field paths ("action_on_threat", "limits.max_message_bytes"); functions that
 // take a `key` want a canonical one (from SettingKeys() or CanonicalSettingKey()), except
 // CanonicalSettingKey itself. Values are text as in config files and --set (common/config's
-// ApplyOverride): enums by name in any case, bools true/false/yes/no/on/off/1/0, range-checked
+// SetFieldFromText): enums by name in any case, bools true/false/yes/no/on/off/1/0, range-checked
 // decimal integers; they print canonically ("DELETE", "false", "10485760"). An enum's zero value
 // (UNSPECIFIED) means "not set" and is never a value to set.
 //
@@ -56,7 +56,7 @@ std::vector<std::string> SetSettingKeys(const v1::MailAntivirusSettings& setting
 
 // Sets `key` of *settings to `text`, or returns InvalidArgument and leaves *settings unchanged:
 // for an enum "action_on_threat is one of AUTO, ..., BLOCK (in any case)", after "UNSPECIFIED is
-// not a value to set: " when it was asked for; else the config loader's "key 'K' expects uint32
+// not a value to set: " when it was asked for; else SetFieldFromText's "key 'K' expects uint32
 // (decimal 0..4294967295), got 'T'".
 absl::Status SetSettingFromText(v1::MailAntivirusSettings* settings, absl::string_view key,
                                 absl::string_view text);
