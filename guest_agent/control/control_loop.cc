@@ -92,6 +92,12 @@ bool ControlLoop::RegisterUntilDone() {
   absl::Duration backoff = kFirstBackoff;
   bool warned = false;
   for (;;) {
+    {
+      // Heartbeats end when the agent stops: registering again then would reach the SVM after
+      // the goodbye and make the stopped VM look connected.
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return false;
+    }
     v1::RegisterRequest request;
     *request.mutable_vm() = vm_;
     request.set_hypervisor_type(hypervisor_type_);
