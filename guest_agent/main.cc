@@ -1,4 +1,5 @@
-// vmscan-agent: the guest agent of a protected VM. Thin dispatch over the agent libraries.
+// vmscan-agent: the guest agent of a protected VM. Thin dispatch over the agent's commands
+// (guest_agent/commands/): only the process's streams, signals and allocator settings live here.
 #include <malloc.h>
 #include <signal.h>
 
@@ -6,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "guest_agent/cli/scan_command.h"
-#include "guest_agent/control/settings_command.h"
-#include "guest_agent/runner/run_command.h"
+#include "guest_agent/commands/run_command.h"
+#include "guest_agent/commands/scan_command.h"
+#include "guest_agent/commands/settings_command.h"
 
 namespace {
 
@@ -26,6 +27,26 @@ Commands:
   --help, --version
 )";
 
+// The commands, each given the words after its name and the process's streams.
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>& args);
+};
+constexpr Command kCommands[] = {
+    {"scan",
+     [](const std::vector<std::string>& args) {
+       return vmscan::RunScanCommand(args, std::cin, std::cout, std::cerr);
+     }},
+    {"run",
+     [](const std::vector<std::string>& args) {
+       return vmscan::RunAgentCommand(args, std::cout, std::cerr);
+     }},
+    {"settings",
+     [](const std::vector<std::string>& args) {
+       return vmscan::RunSettingsCommand(args, std::cout, std::cerr);
+     }},
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -39,19 +60,19 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return vmscan::kExitUsage;
   }
-  std::string command = argv[1];
-  std::vector<std::string> args(argv + 2, argv + argc);
-  if (command == "scan") return vmscan::RunScanCommand(args, std::cin, std::cout, std::cerr);
-  if (command == "run") return vmscan::RunAgentCommand(args, std::cout, std::cerr);
-  if (command == "settings") return vmscan::RunSettingsCommand(args, std::cout, std::cerr);
-  if (command == "--help" || command == "-h" || command == "help") {
+  const std::string word = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  for (const Command& command : kCommands) {
+    if (word == command.name) return command.run(args);
+  }
+  if (word == "--help" || word == "-h" || word == "help") {
     std::cout << kUsage;
     return 0;
   }
-  if (command == "--version") {
+  if (word == "--version") {
     std::cout << "vmscan-agent " << VMSCAN_VERSION << "\n";
     return 0;
   }
-  std::cerr << "vmscan-agent: unknown command '" << command << "'\n\n" << kUsage;
+  std::cerr << "vmscan-agent: unknown command '" << word << "'\n\n" << kUsage;
   return vmscan::kExitUsage;
 }

@@ -1,7 +1,5 @@
 #include "guest_agent/client/scan_client.h"
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,9 +11,13 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
+#include "guest_agent/client/svm_channel.h"
 
 namespace vmscan {
 namespace {
+
+// A ScanReply holds the result or one chunk of the cleaned message (the SVM's reply_chunk_bytes).
+constexpr int kMaxReplyBytes = 8 << 20;
 
 class StringMessageSource : public MessageSource {
  public:
@@ -56,14 +58,7 @@ std::unique_ptr<ScanClient> ScanClient::Create(const v1::AgentConfig& config) {
   for (const std::string& address : config.servers()) {
     Server server;
     server.address = address;
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(8 << 20);
-    // An SVM that restarts must be usable again within a second or two, not after gRPC's default
-    // backoff of up to two minutes: mail waits (or tempfails) meanwhile.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-    server.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    server.channel = MakeSvmChannel(config, address, kMaxReplyBytes);
     server.stub = v1::ScanService::NewStub(server.channel);
     server.channel->GetState(/*try_to_connect=*/true);  // the first mail need not wait for TCP
     client->servers_.push_back(std::move(server));

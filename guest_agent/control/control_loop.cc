@@ -26,7 +26,7 @@ ControlLoop::ControlLoop(const v1::AgentConfig& config, v1::VmIdentity vm,
     : config_(config),
       vm_(std::move(vm)),
       hypervisor_type_(std::move(hypervisor_type)),
-      client_(ControlClient::Create(config)) {}
+      client_(AgentControlClient::Create(config)) {}
 
 std::unique_ptr<ControlLoop> ControlLoop::Start(const v1::AgentConfig& config, v1::VmIdentity vm,
                                                 std::string hypervisor_type) {

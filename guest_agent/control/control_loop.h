@@ -30,7 +30,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "guest_agent/control/control_client.h"
+#include "guest_agent/control/agent_control_client.h"
 #include "vmscan/v1/config.pb.h"
 #include "vmscan/v1/inventory.pb.h"
 #include "vmscan/v1/scan.pb.h"
@@ -74,7 +74,7 @@ class ControlLoop {
   const v1::AgentConfig config_;
   const v1::VmIdentity vm_;
   const std::string hypervisor_type_;
-  const std::unique_ptr<ControlClient> client_;
+  const std::unique_ptr<AgentControlClient> client_;
   CallCanceller cancel_;  // the control thread's calls
 
   mutable absl::Mutex mu_;

@@ -1,4 +1,4 @@
-#include "guest_agent/control/settings_command.h"
+#include "guest_agent/commands/settings_command.h"
 
 #include <filesystem>
 #include <iostream>
@@ -9,7 +9,7 @@
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "guest_agent/config/agent_config.h"
-#include "guest_agent/control/control_client.h"
+#include "guest_agent/control/agent_control_client.h"
 #include "guest_agent/identity/vm_identity.h"
 #include "guest_agent/settings/setting_keys.h"
 #include "guest_agent/settings/settings_files.h"
@@ -56,7 +56,7 @@ struct Context {
 };
 
 int Show(const Context& ctx, bool json, std::ostream& out, std::ostream& err) {
-  std::unique_ptr<ControlClient> client = ControlClient::Create(ctx.config);
+  std::unique_ptr<AgentControlClient> client = AgentControlClient::Create(ctx.config);
   absl::StatusOr<v1::VmSettings> settings = client->GetSettings(ctx.vm.id());
   if (settings.ok()) {
     out << (json ? SettingsToJson(*settings) : FormatSettingsTable(*settings));
@@ -116,7 +116,7 @@ int Set(const Context& ctx, const std::vector<std::string>& assignments,
         << kSettingsUsage;
     return kSettingsExitUsage;
   }
-  std::unique_ptr<ControlClient> client = ControlClient::Create(ctx.config);
+  std::unique_ptr<AgentControlClient> client = AgentControlClient::Create(ctx.config);
   absl::StatusOr<v1::VmSettings> settings = client->UpdateLocalSettings(ctx.vm.id(), changes);
   if (!settings.ok()) {
     const absl::Status& status = settings.status();

@@ -1,4 +1,4 @@
-#include "guest_agent/runner/run_command.h"
+#include "guest_agent/commands/run_command.h"
 
 #include <signal.h>
 

@@ -1,7 +1,4 @@
-#include "guest_agent/control/control_client.h"
-
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
+#include "guest_agent/control/agent_control_client.h"
 
 #include <algorithm>
 
@@ -9,9 +6,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "guest_agent/client/svm_channel.h"
 
 namespace vmscan {
 namespace {
+
+// A VmSettings is a few KiB; the bound only stops a broken SVM.
+constexpr int kMaxReplyBytes = 4 << 20;
 
 // How often a connection wait looks at its canceller.
 constexpr absl::Duration kConnectSlice = absl::Milliseconds(100);
@@ -64,18 +65,12 @@ void CallCanceller::Remove(grpc::ClientContext* context) {
   contexts_.erase(context);
 }
 
-std::unique_ptr<ControlClient> ControlClient::Create(const v1::AgentConfig& config) {
-  std::unique_ptr<ControlClient> client(new ControlClient());
+std::unique_ptr<AgentControlClient> AgentControlClient::Create(const v1::AgentConfig& config) {
+  std::unique_ptr<AgentControlClient> client(new AgentControlClient());
   for (const std::string& address : config.servers()) {
     Server server;
     server.address = address;
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(4 << 20);
-    // An SVM that restarts should see the agent again within a second or two (see ScanClient).
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-    server.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    server.channel = MakeSvmChannel(config, address, kMaxReplyBytes);
     server.stub = v1::AgentControl::NewStub(server.channel);
     client->servers_.push_back(std::move(server));
   }
@@ -88,8 +83,8 @@ std::unique_ptr<ControlClient> ControlClient::Create(const v1::AgentConfig& conf
   return client;
 }
 
-bool ControlClient::WaitConnected(const Server& server, absl::Duration limit,
-                                  CallCanceller* cancel) const {
+bool AgentControlClient::WaitConnected(const Server& server, absl::Duration limit,
+                                       CallCanceller* cancel) const {
   const absl::Time deadline = absl::Now() + limit;
   for (;;) {
     if (cancel != nullptr && cancel->cancelled()) return false;
@@ -99,9 +94,9 @@ bool ControlClient::WaitConnected(const Server& server, absl::Duration limit,
   }
 }
 
-absl::Status ControlClient::CallFirstReachable(const Attempt& attempt, absl::Duration timeout,
-                                               absl::Duration connect_limit,
-                                               CallCanceller* cancel) const {
+absl::Status AgentControlClient::CallFirstReachable(const Attempt& attempt, absl::Duration timeout,
+                                                    absl::Duration connect_limit,
+                                                    CallCanceller* cancel) const {
   std::vector<std::string> failures;
   for (const Server& server : servers_) {
     if (!WaitConnected(server, connect_limit, cancel)) {
@@ -122,8 +117,8 @@ absl::Status ControlClient::CallFirstReachable(const Attempt& attempt, absl::Dur
                                              absl::StrJoin(failures, "; "), ")"));
 }
 
-absl::StatusOr<v1::VmSettings> ControlClient::Register(const v1::RegisterRequest& request,
-                                                       CallCanceller* cancel) const {
+absl::StatusOr<v1::VmSettings> AgentControlClient::Register(const v1::RegisterRequest& request,
+                                                            CallCanceller* cancel) const {
   v1::VmSettings reply;
   absl::Status status = CallFirstReachable(
       [&](const Server& server, grpc::ClientContext* context) {
@@ -134,8 +129,8 @@ absl::StatusOr<v1::VmSettings> ControlClient::Register(const v1::RegisterRequest
   return reply;
 }
 
-absl::StatusOr<v1::HeartbeatResponse> ControlClient::Heartbeat(const std::string& vm_id,
-                                                               CallCanceller* cancel) const {
+absl::StatusOr<v1::HeartbeatResponse> AgentControlClient::Heartbeat(const std::string& vm_id,
+                                                                    CallCanceller* cancel) const {
   v1::HeartbeatRequest request;
   request.set_vm_id(vm_id);
   v1::HeartbeatResponse reply;
@@ -148,7 +143,8 @@ absl::StatusOr<v1::HeartbeatResponse> ControlClient::Heartbeat(const std::string
   return reply;
 }
 
-absl::Status ControlClient::Unregister(const std::string& vm_id, absl::Duration timeout) const {
+absl::Status AgentControlClient::Unregister(const std::string& vm_id,
+                                            absl::Duration timeout) const {
   v1::HeartbeatRequest request;
   request.set_vm_id(vm_id);
   v1::HeartbeatResponse reply;
@@ -159,8 +155,8 @@ absl::Status ControlClient::Unregister(const std::string& vm_id, absl::Duration 
       timeout, std::min(timeout, connect_timeout_), nullptr);
 }
 
-absl::StatusOr<v1::VmSettings> ControlClient::GetSettings(const std::string& vm_id,
-                                                          CallCanceller* cancel) const {
+absl::StatusOr<v1::VmSettings> AgentControlClient::GetSettings(const std::string& vm_id,
+                                                               CallCanceller* cancel) const {
   v1::GetSettingsRequest request;
   request.set_vm_id(vm_id);
   v1::VmSettings reply;
@@ -173,7 +169,7 @@ absl::StatusOr<v1::VmSettings> ControlClient::GetSettings(const std::string& vm_
   return reply;
 }
 
-absl::StatusOr<v1::VmSettings> ControlClient::UpdateLocalSettings(
+absl::StatusOr<v1::VmSettings> AgentControlClient::UpdateLocalSettings(
     const std::string& vm_id, const std::vector<v1::SettingChange>& changes,
     CallCanceller* cancel) const {
   v1::UpdateLocalSettingsRequest request;
@@ -189,7 +185,7 @@ absl::StatusOr<v1::VmSettings> ControlClient::UpdateLocalSettings(
   return reply;
 }
 
-absl::Status ControlClient::WatchSettings(
+absl::Status AgentControlClient::WatchSettings(
     const std::string& vm_id, CallCanceller* cancel,
     const std::function<void(const v1::VmSettings&)>& on_settings) const {
   v1::WatchSettingsRequest request;

@@ -1,7 +1,7 @@
 // `vmscan-agent scan FILE|-`: one message to the SVM, the verdict to the user, the message to
 // deliver (original or disinfected) to --output. Streams are injected so tests run it in-process.
-#ifndef VMSCAN_GUEST_AGENT_CLI_SCAN_COMMAND_H_
-#define VMSCAN_GUEST_AGENT_CLI_SCAN_COMMAND_H_
+#ifndef VMSCAN_GUEST_AGENT_COMMANDS_SCAN_COMMAND_H_
+#define VMSCAN_GUEST_AGENT_COMMANDS_SCAN_COMMAND_H_
 
 #include <iosfwd>
 #include <string>
@@ -29,4 +29,4 @@ int RunScanCommand(const std::vector<std::string>& args, std::istream& in, std::
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_GUEST_AGENT_CLI_SCAN_COMMAND_H_
+#endif  // VMSCAN_GUEST_AGENT_COMMANDS_SCAN_COMMAND_H_

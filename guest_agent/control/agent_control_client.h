@@ -1,7 +1,7 @@
-// ControlClient: the agent's side of vmscan.v1.AgentControl — registration, heartbeats, the
+// AgentControlClient: the agent's side of vmscan.v1.AgentControl — registration, heartbeats, the
 // settings stream and the VM's local settings.
 //
-//   std::unique_ptr<ControlClient> client = ControlClient::Create(agent_config);
+//   std::unique_ptr<AgentControlClient> client = AgentControlClient::Create(agent_config);
 //   CallCanceller cancel;  // another thread may cancel.Cancel() to end the calls at once
 //   absl::StatusOr<v1::VmSettings> s = client->Register(request, &cancel);
 //   if (absl::IsUnavailable(s.status())) ...  // no SVM reachable: retry later
@@ -11,8 +11,8 @@
 // reachable ...") when none answered. Any other error is the SVM's answer (NOT_FOUND: the SVM does
 // not know this VM; FAILED_PRECONDITION: a policy locks a key, the message names the group).
 // Every unary call has a deadline. Thread-safe.
-#ifndef VMSCAN_GUEST_AGENT_CONTROL_CONTROL_CLIENT_H_
-#define VMSCAN_GUEST_AGENT_CONTROL_CONTROL_CLIENT_H_
+#ifndef VMSCAN_GUEST_AGENT_CONTROL_AGENT_CONTROL_CLIENT_H_
+#define VMSCAN_GUEST_AGENT_CONTROL_AGENT_CONTROL_CLIENT_H_
 
 #include <grpcpp/client_context.h>
 
@@ -31,7 +31,7 @@
 
 namespace vmscan {
 
-// Ends the calls of a ControlClient that were given it, from any thread: calls in flight (a
+// Ends the calls of a AgentControlClient that were given it, from any thread: calls in flight (a
 // blocked stream read, a connection attempt) return CANCELLED at once, later ones immediately.
 class CallCanceller {
  public:
@@ -48,9 +48,9 @@ class CallCanceller {
   absl::flat_hash_set<grpc::ClientContext*> contexts_ ABSL_GUARDED_BY(mu_);
 };
 
-class ControlClient {
+class AgentControlClient {
  public:
-  static std::unique_ptr<ControlClient> Create(const v1::AgentConfig& config);
+  static std::unique_ptr<AgentControlClient> Create(const v1::AgentConfig& config);
 
   // `cancel` may be null. `timeout` (0: the default of 10 s) bounds each SVM's call.
   absl::StatusOr<v1::VmSettings> Register(const v1::RegisterRequest& request,
@@ -80,7 +80,7 @@ class ControlClient {
   // One attempt of a call on one SVM: fills `context` options, returns the SVM's answer.
   using Attempt = std::function<grpc::Status(const Server&, grpc::ClientContext*)>;
 
-  ControlClient() = default;
+  AgentControlClient() = default;
   // Waits for `server` to be connected, at most `limit`, in slices so that `cancel` is heard.
   bool WaitConnected(const Server& server, absl::Duration limit, CallCanceller* cancel) const;
   // The call on each SVM in turn until one answers something but UNAVAILABLE.
@@ -94,4 +94,4 @@ class ControlClient {
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_GUEST_AGENT_CONTROL_CONTROL_CLIENT_H_
+#endif  // VMSCAN_GUEST_AGENT_CONTROL_AGENT_CONTROL_CLIENT_H_

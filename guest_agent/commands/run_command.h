@@ -3,8 +3,8 @@
 // SVM client and the control loop (registration, heartbeats, settings stream: ControlLoop),
 // logs what it does, and on SIGTERM/SIGINT unregisters, stops accepting, lets sessions in
 // flight finish for up to shutdown_grace_ms, and exits 0.
-#ifndef VMSCAN_GUEST_AGENT_RUNNER_RUN_COMMAND_H_
-#define VMSCAN_GUEST_AGENT_RUNNER_RUN_COMMAND_H_
+#ifndef VMSCAN_GUEST_AGENT_COMMANDS_RUN_COMMAND_H_
+#define VMSCAN_GUEST_AGENT_COMMANDS_RUN_COMMAND_H_
 
 #include <iosfwd>
 #include <string>
@@ -20,4 +20,4 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_GUEST_AGENT_RUNNER_RUN_COMMAND_H_
+#endif  // VMSCAN_GUEST_AGENT_COMMANDS_RUN_COMMAND_H_
