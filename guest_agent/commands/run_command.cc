@@ -13,12 +13,12 @@
 #include "common/command_line.h"
 #include "common/logging.h"
 #include "guest_agent/client/scan_client.h"
+#include "guest_agent/commands/interceptor_registry.h"
 #include "guest_agent/config/agent_config.h"
 #include "guest_agent/control/control_loop.h"
 #include "guest_agent/identity/hypervisor_type.h"
 #include "guest_agent/identity/vm_identity.h"
-#include "guest_agent/milter/milter_server.h"
-#include "guest_agent/smtp_proxy/smtp_proxy.h"
+#include "guest_agent/interceptor/interceptor.h"
 
 namespace vmscan {
 
@@ -36,7 +36,9 @@ SVM no longer knows the VM), and watches the VM's settings: each change is logge
 Options:
   --config FILE        agent config (YAML/JSON, vmscan.v1.AgentConfig)
   --set KEY=VALUE      override a config field (repeatable), e.g. --set smtp_proxy.listen=127.0.0.1:10025
-  --port-file FILE     once everything listens, write the SMTP proxy's port there (0 if off)
+  --port-file FILE     once everything listens, write one line per interceptor started there:
+                       its name and the address it listens on, e.g. "smtp-proxy 127.0.0.1:10025"
+                       and "milter inet:127.0.0.1:8894" (a port 0 in the config is the real one)
 
 Exit codes: 0 stopped by a signal, 64 usage or configuration error, 69 an interceptor could not
 start (address in use, unreadable TLS files, ...).
@@ -101,52 +103,51 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
                    << vm->name() << "), SVMs " << absl::StrJoin(config->servers(), ", ")
                    << ", on_no_scanner " << v1::OnNoScanner::Value_Name(config->on_no_scanner());
 
-  std::unique_ptr<SmtpProxy> proxy;
-  if (!config->smtp_proxy().listen().empty()) {
-    absl::StatusOr<std::unique_ptr<SmtpProxy>> started = SmtpProxy::Start(*config, *vm, scan);
-    if (!started.ok()) {
-      err << "vmscan-agent: smtp proxy: " << started.status().message() << "\n";
-      return kExitCannotStart;
-    }
-    proxy = std::move(*started);
+  absl::StatusOr<std::vector<std::unique_ptr<Interceptor>>> started =
+      StartInterceptors(InterceptorKinds(), {*config, *vm, scan});
+  if (!started.ok()) {
+    err << "vmscan-agent: " << started.status().message() << "\n";
+    return kExitCannotStart;
   }
-  std::unique_ptr<MilterServer> milter;
-  if (!config->milter().listen().empty()) {
-    absl::StatusOr<std::unique_ptr<MilterServer>> started = MilterServer::Start(*config, *vm, scan);
-    if (!started.ok()) {
-      err << "vmscan-agent: milter: " << started.status().message() << "\n";
-      if (proxy) proxy->Stop(absl::ZeroDuration());
-      return kExitCannotStart;
-    }
-    milter = std::move(*started);
+  std::vector<std::unique_ptr<Interceptor>> interceptors = *std::move(started);
+  std::string port_lines;
+  for (const std::unique_ptr<Interceptor>& interceptor : interceptors) {
+    VMSCAN_LOG(INFO) << "vmscan-agent: " << interceptor->name() << " listening on "
+                     << interceptor->listen_address();
+    absl::StrAppend(&port_lines, interceptor->name(), " ", interceptor->listen_address(), "\n");
   }
-  if (!proxy && !milter) {
-    VMSCAN_LOG(INFO) << "vmscan-agent: no interceptor enabled (smtp_proxy.listen, milter.listen): "
-                        "registering with the SVM and keeping the VM's settings only";
+  if (interceptors.empty()) {
+    std::vector<std::string> keys;
+    for (const InterceptorKind& kind : InterceptorKinds()) keys.push_back(kind.config_key);
+    VMSCAN_LOG(INFO) << "vmscan-agent: no interceptor enabled (" << absl::StrJoin(keys, ", ")
+                     << "): registering with the SVM and keeping the VM's settings only";
   }
   const std::string hypervisor_type = DetectHypervisorType(*config);
   std::unique_ptr<ControlLoop> control = ControlLoop::Start(*config, *vm, hypervisor_type);
 
   if (!port_file.empty()) {
-    std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << (proxy ? proxy->port() : 0) << "\n";
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << port_lines;
     std::rename(tmp.c_str(), port_file.c_str());
   }
 
   int signal = 0;
-  for (;;) {
+  const Interceptor* ended = nullptr;  // one that stopped on its own (libmilter took the signal)
+  while (ended == nullptr) {
     timespec tick = {0, 200 * 1000 * 1000};
     signal = sigtimedwait(&stop_signals, nullptr, &tick);
     if (signal > 0) break;
-    if (milter && milter->stopped()) break;  // libmilter took the signal itself
+    for (const std::unique_ptr<Interceptor>& interceptor : interceptors) {
+      if (interceptor->stopped()) ended = interceptor.get();
+    }
   }
   const absl::Duration grace = absl::Milliseconds(config->shutdown_grace_ms());
   VMSCAN_LOG(INFO) << "vmscan-agent: "
-                   << (signal > 0 ? absl::StrCat("signal ", signal) : std::string("milter stopped"))
+                   << (ended == nullptr ? absl::StrCat("signal ", signal)
+                                        : absl::StrCat(ended->name(), " stopped"))
                    << ", stopping (grace " << absl::FormatDuration(grace) << ")";
   control->Stop();  // prompt: the goodbye has a short deadline
-  if (proxy) proxy->Stop(grace);
-  if (milter) milter->Stop(grace);
+  for (std::unique_ptr<Interceptor>& interceptor : interceptors) interceptor->Stop(grace);
   VMSCAN_LOG(INFO) << "vmscan-agent: stopped";
   return kExitOk;
 }

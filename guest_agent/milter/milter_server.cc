@@ -10,8 +10,12 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <set>
+#include <system_error>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -47,8 +51,8 @@ std::shared_ptr<MilterState> State() {
   return g_state ? *g_state : nullptr;
 }
 
-// Per MTA connection (smfi_setpriv).
-struct Connection {
+// One MTA connection (smfi_setpriv): its client and the message in hand.
+struct MilterSession {
   std::string client_address;
   std::string sender;
   std::string auth;
@@ -56,7 +60,7 @@ struct Connection {
   std::unique_ptr<MilterMessage> message;
 };
 
-Connection* Conn(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+MilterSession* Session(SMFICTX* ctx) { return static_cast<MilterSession*>(smfi_getpriv(ctx)); }
 
 std::string Macro(SMFICTX* ctx, const char* name) {
   const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
@@ -75,7 +79,7 @@ std::string ReplyText(const std::string& text) {
 }
 
 sfsistat OnConnect(SMFICTX* ctx, char*, _SOCK_ADDR* addr) {
-  auto* c = new Connection();
+  auto* c = new MilterSession();
   if (addr != nullptr) {
     char host[INET6_ADDRSTRLEN] = "";
     if (addr->sa_family == AF_INET) {
@@ -90,7 +94,7 @@ sfsistat OnConnect(SMFICTX* ctx, char*, _SOCK_ADDR* addr) {
 }
 
 sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
-  Connection* c = Conn(ctx);
+  MilterSession* c = Session(ctx);
   std::shared_ptr<MilterState> state = State();
   if (c == nullptr || state == nullptr) return SMFIS_TEMPFAIL;
   c->sender = StripBrackets(argv[0]);
@@ -101,18 +105,18 @@ sfsistat OnEnvFrom(SMFICTX* ctx, char** argv) {
 }
 
 sfsistat OnEnvRcpt(SMFICTX* ctx, char** argv) {
-  if (Connection* c = Conn(ctx)) c->recipients.push_back(StripBrackets(argv[0]));
+  if (MilterSession* c = Session(ctx)) c->recipients.push_back(StripBrackets(argv[0]));
   return SMFIS_CONTINUE;
 }
 
 sfsistat OnHeader(SMFICTX* ctx, char* name, char* value) {
-  Connection* c = Conn(ctx);
+  MilterSession* c = Session(ctx);
   if (c != nullptr && c->message) c->message->AddHeader(name, value ? value : "");
   return SMFIS_CONTINUE;
 }
 
 sfsistat OnBody(SMFICTX* ctx, unsigned char* chunk, size_t len) {
-  Connection* c = Conn(ctx);
+  MilterSession* c = Session(ctx);
   if (c != nullptr && c->message) {
     c->message->AppendBody(absl::string_view(reinterpret_cast<char*>(chunk), len));
   }
@@ -149,7 +153,7 @@ bool ApplyCleaned(SMFICTX* ctx, const MilterMessage& original, const std::string
 }
 
 sfsistat OnEom(SMFICTX* ctx) {
-  Connection* c = Conn(ctx);
+  MilterSession* c = Session(ctx);
   std::shared_ptr<MilterState> state = State();
   if (c == nullptr || !c->message || state == nullptr) return SMFIS_TEMPFAIL;
   std::unique_ptr<MilterMessage> message = std::move(c->message);
@@ -208,12 +212,12 @@ sfsistat OnEom(SMFICTX* ctx) {
 }
 
 sfsistat OnAbort(SMFICTX* ctx) {
-  if (Connection* c = Conn(ctx)) c->message.reset();
+  if (MilterSession* c = Session(ctx)) c->message.reset();
   return SMFIS_CONTINUE;
 }
 
 sfsistat OnClose(SMFICTX* ctx) {
-  delete Conn(ctx);
+  delete Session(ctx);
   smfi_setpriv(ctx, nullptr);
   return SMFIS_CONTINUE;
 }
@@ -274,13 +278,59 @@ void WakeListener(const std::string& spec) {
   close(fd);
 }
 
+// The listening sockets this process holds, by descriptor.
+std::set<int> ListeningSockets() {
+  std::set<int> fds;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", error)) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
+    int accepting = 0;
+    socklen_t len = sizeof(accepting);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) == 0 && accepting) {
+      fds.insert(fd);
+    }
+  }
+  return fds;
+}
+
+// milter.listen as bound. libmilter does not tell which socket it opened, so for inet sockets
+// the port is read from the one listening socket that appeared while it opened it (`before`:
+// the listening sockets until then); a unix socket is its path. `listen` as configured, when
+// the socket cannot be found.
+std::string BoundAddress(const std::string& listen, const std::set<int>& before) {
+  if (!absl::StartsWith(listen, "inet")) return listen;
+  const size_t colon = listen.find(':');
+  const std::string prefix = listen.substr(0, colon + 1);  // "inet:" or "inet6:"
+  std::string host = listen.substr(colon + 1);
+  if (size_t at = host.find('@'); at != std::string::npos) {
+    host = host.substr(at + 1);  // "inet:PORT@HOST"
+  } else if (size_t last = host.rfind(':'); last != std::string::npos) {
+    host = host.substr(0, last);  // "inet:HOST:PORT"
+  } else {
+    host.clear();  // "inet:PORT": every address
+  }
+  for (int fd : ListeningSockets()) {
+    if (before.count(fd) > 0) continue;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) continue;
+    int port = 0;
+    if (addr.ss_family == AF_INET) port = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) port = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (port == 0) continue;
+    return host.empty() ? absl::StrCat(prefix, port) : absl::StrCat(prefix, host, ":", port);
+  }
+  return listen;
+}
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(const v1::AgentConfig& config,
-                                                                  const v1::VmIdentity& vm,
-                                                                  ScanFunction scan) {
+absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(
+    const InterceptorContext& context) {
+  const v1::AgentConfig& config = context.config;
   auto state = std::make_shared<MilterState>();
-  state->vm = vm;
+  state->vm = context.vm;
   state->on_no_scanner = config.on_no_scanner() == v1::OnNoScanner::DELIVER_UNSCANNED
                              ? v1::OnNoScanner::DELIVER_UNSCANNED
                              : v1::OnNoScanner::TEMPFAIL;
@@ -290,7 +340,7 @@ absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(const v1::Agen
     state->local_networks.push_back(*net);
   }
   state->max_message_bytes = config.milter().max_message_bytes();
-  state->scan = std::move(scan);
+  state->scan = context.scan;
   {
     absl::MutexLock lock(&g_state_mu);
     if (g_started) {
@@ -318,11 +368,14 @@ absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(const v1::Agen
     return absl::InvalidArgumentError(absl::StrCat("milter.listen: bad socket '", spec, "'"));
   }
   smfi_settimeout(static_cast<int>(config.milter().timeout_ms() / 1000));
+  const std::set<int> listening = ListeningSockets();
   if (smfi_opensocket(true) != MI_SUCCESS) {
-    return absl::UnavailableError(absl::StrCat("milter: cannot listen on ", spec));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", spec));
   }
   std::unique_ptr<MilterServer> server(new MilterServer());
-  server->spec_ = spec;
+  server->listen_address_ = BoundAddress(config.milter().listen(), listening);
+  // A port chosen by the system must be the one the listener is woken on at Stop().
+  server->spec_ = MilterSocketSpec(server->listen_address_);
   MilterServer* s = server.get();
   s->thread_ = std::thread([s] {
     int rc = smfi_main();
@@ -331,7 +384,7 @@ absl::StatusOr<std::unique_ptr<MilterServer>> MilterServer::Start(const v1::Agen
     }
     s->stopped_.store(true);
   });
-  VMSCAN_LOG(INFO) << "milter: listening on " << spec << ", " << state->local_networks.size()
+  VMSCAN_LOG(INFO) << "milter: libmilter socket " << spec << ", " << state->local_networks.size()
                    << " local network(s)";
   return server;
 }

@@ -17,7 +17,27 @@
 namespace vmscan {
 namespace {
 
-absl::StatusOr<net::UniqueFd> Listen(const std::string& host_port, int* port) {
+// "127.0.0.1:34567" or "[::1]:34567"; *port (if not null) is the port.
+std::string SocketName(const sockaddr_storage& addr, int* port = nullptr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int number = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    number = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    number = ntohs(in6->sin6_port);
+  }
+  if (port != nullptr) *port = number;
+  return addr.ss_family == AF_INET6 ? absl::StrCat("[", host, "]:", number)
+                                    : absl::StrCat(host, ":", number);
+}
+
+// Binds and listens on `host_port`; *bound is the address as bound ("127.0.0.1:34567",
+// "[::1]:34567") and *port its port.
+absl::StatusOr<net::UniqueFd> Listen(const std::string& host_port, std::string* bound, int* port) {
   size_t colon = host_port.rfind(':');
   std::string host = host_port.substr(0, colon);
   std::string service = host_port.substr(colon + 1);
@@ -45,26 +65,9 @@ absl::StatusOr<net::UniqueFd> Listen(const std::string& host_port, int* port) {
   sockaddr_storage addr{};
   socklen_t len = sizeof(addr);
   getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-  *port = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                     : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  *bound = SocketName(addr, port);
   return fd;
 }
-
-std::string PeerName(const sockaddr_storage& addr) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (addr.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
-    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    port = ntohs(in->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-    port = ntohs(in6->sin6_port);
-  }
-  return absl::StrCat(host, ":", port);
-}
-
 std::string LocalHostname() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
@@ -73,9 +76,8 @@ std::string LocalHostname() {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SmtpProxy>> SmtpProxy::Start(const v1::AgentConfig& config,
-                                                            const v1::VmIdentity& vm,
-                                                            ScanFunction scan) {
+absl::StatusOr<std::unique_ptr<SmtpProxy>> SmtpProxy::Start(const InterceptorContext& context) {
+  const v1::AgentConfig& config = context.config;
   std::unique_ptr<SmtpProxy> proxy(new SmtpProxy());
   const v1::SmtpProxyConfig& pc = config.smtp_proxy();
   if (!pc.tls_cert_file().empty()) {
@@ -91,7 +93,7 @@ absl::StatusOr<std::unique_ptr<SmtpProxy>> SmtpProxy::Start(const v1::AgentConfi
   absl::StatusOr<std::unique_ptr<net::EventLoop>> loop = net::EventLoop::Create();
   if (!loop.ok()) return loop.status();
   proxy->loop_ = std::move(*loop);
-  absl::StatusOr<net::UniqueFd> fd = Listen(pc.listen(), &proxy->port_);
+  absl::StatusOr<net::UniqueFd> fd = Listen(pc.listen(), &proxy->listen_address_, &proxy->port_);
   if (!fd.ok()) return fd.status();
   proxy->listen_fd_ = std::move(*fd);
   proxy->pool_ = std::make_unique<net::ThreadPool>(static_cast<int>(pc.scan_workers()));
@@ -101,11 +103,11 @@ absl::StatusOr<std::unique_ptr<SmtpProxy>> SmtpProxy::Start(const v1::AgentConfi
   ctx.on_no_scanner = config.on_no_scanner() == v1::OnNoScanner::DELIVER_UNSCANNED
                           ? v1::OnNoScanner::DELIVER_UNSCANNED
                           : v1::OnNoScanner::TEMPFAIL;
-  ctx.vm = vm;
+  ctx.vm = context.vm;
   ctx.hostname = pc.hostname().empty() ? LocalHostname() : pc.hostname();
   ctx.server_tls = proxy->server_tls_.get();
   ctx.client_tls = proxy->client_tls_.get();
-  ctx.scan = std::move(scan);
+  ctx.scan = context.scan;
   ctx.loop = proxy->loop_.get();
   ctx.pool = proxy->pool_.get();
 
@@ -115,14 +117,15 @@ absl::StatusOr<std::unique_ptr<SmtpProxy>> SmtpProxy::Start(const v1::AgentConfi
     p->AcceptLoop();
   });
   p->thread_ = std::thread([p] { p->loop_->Run(); });
-  VMSCAN_LOG(INFO) << "smtp-proxy: listening on " << pc.listen() << " (port " << p->port_
-                   << "), relaying to " << pc.upstream() << ", STARTTLS to clients "
+  VMSCAN_LOG(INFO) << "smtp-proxy: relaying to " << pc.upstream() << ", STARTTLS to clients "
                    << (p->server_tls_ ? "offered" : "not offered") << ", max message "
                    << pc.max_message_bytes() << " bytes";
   return proxy;
 }
 
 SmtpProxy::~SmtpProxy() { Stop(absl::ZeroDuration()); }
+
+bool SmtpProxy::stopped() const { return stop_requested_.load(); }
 
 void SmtpProxy::Refuse(net::UniqueFd fd) {
   // Best effort, non-blocking: a fresh socket's buffer always takes one line.
@@ -154,11 +157,11 @@ net::DetachedTask SmtpProxy::AcceptLoop() {
     net::UniqueFd client(fd);
     if (sessions_.size() >= context_.config.max_sessions()) {
       VMSCAN_LOG(WARNING) << "smtp-proxy: " << sessions_.size() << " sessions open, refusing "
-                          << PeerName(addr);
+                          << SocketName(addr);
       Refuse(std::move(client));
       continue;
     }
-    auto conn = std::make_unique<net::Connection>(loop_.get(), std::move(client), PeerName(addr));
+    auto conn = std::make_unique<net::Connection>(loop_.get(), std::move(client), SocketName(addr));
     RunSession(std::make_unique<SmtpSession>(context_, std::move(conn), next_id_++));
   }
   accepting_ = false;
@@ -184,6 +187,7 @@ void SmtpProxy::Stop(absl::Duration grace) {
   absl::MutexLock lock(&stop_mu_);
   if (stopped_) return;
   stopped_ = true;
+  stop_requested_.store(true);
   if (!thread_.joinable()) return;  // Start() failed before serving
   loop_->Post([this, grace] {
     stopping_ = true;

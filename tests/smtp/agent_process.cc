@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/testing/test_mail.h"
@@ -33,11 +34,24 @@ absl::StatusOr<AgentProcess> StartAgent(const std::vector<std::string>& sets) {
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
-  std::ifstream(port_file) >> agent.proxy_port;
   if (!std::filesystem::exists(port_file)) {
     return absl::UnavailableError(absl::StrCat("vmscan-agent run did not get ready: ",
                                                ReadFile(agent.log_file).value_or("")));
   }
+  // One "NAME ADDRESS" line per interceptor; the port is what follows the address's last ':'.
+  std::ifstream lines(port_file);
+  std::string name, address;
+  while (lines >> name >> address) agent.listening[name] = address;
+  auto port_of = [&](const std::string& interceptor) {
+    auto it = agent.listening.find(interceptor);
+    int port = 0;
+    if (it != agent.listening.end()) {
+      (void)absl::SimpleAtoi(it->second.substr(it->second.rfind(':') + 1), &port);
+    }
+    return port;
+  };
+  agent.proxy_port = port_of("smtp-proxy");
+  agent.milter_port = port_of("milter");
   return agent;
 }
 

@@ -2,6 +2,7 @@
 #ifndef VMSCAN_TESTS_SMTP_AGENT_PROCESS_H_
 #define VMSCAN_TESTS_SMTP_AGENT_PROCESS_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,7 +15,10 @@ namespace vmscan::testing {
 struct AgentProcess {
   std::unique_ptr<ChildProcess> process;
   std::string log_file;
-  int proxy_port = 0;  // from --port-file (0 when the proxy is off)
+  // From --port-file: each interceptor started and its address ("smtp-proxy" → "127.0.0.1:PORT").
+  std::map<std::string, std::string> listening;
+  int proxy_port = 0;   // the SMTP proxy's port (0 when it is off)
+  int milter_port = 0;  // the milter's port (0 when it is off or on a unix socket)
 };
 
 // Starts VMSCAN_AGENT_BIN run with the `sets`, in its own temp dir (state_dir, log).

@@ -23,6 +23,8 @@ TEST(AgentRunTest, ProxiesMailAndStopsCleanlyOnSigterm) {
                   absl::StrCat("smtp_proxy.upstream=127.0.0.1:", (*sink)->port()), "vm.id=run-vm"});
   ASSERT_TRUE(agent.ok()) << agent.status();
   ASSERT_GT(agent->proxy_port, 0);
+  EXPECT_EQ(agent->listening.size(), 1u) << "only the SMTP proxy is configured";
+  EXPECT_EQ(agent->listening["smtp-proxy"], absl::StrCat("127.0.0.1:", agent->proxy_port));
   CommandResult swaks =
       RunShell(absl::StrCat("swaks -4 --server 127.0.0.1:", agent->proxy_port,
                             " --from a@example.org --to b@example.net", " --body run-test-body"));
@@ -33,6 +35,9 @@ TEST(AgentRunTest, ProxiesMailAndStopsCleanlyOnSigterm) {
   int status = agent->process->Stop();
   std::string log = ReadFile(agent->log_file).value_or("");
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
+  EXPECT_TRUE(absl::StrContains(
+      log, absl::StrCat("vmscan-agent: smtp-proxy listening on 127.0.0.1:", agent->proxy_port)))
+      << log;
   EXPECT_TRUE(absl::StrContains(log, "CLEAN: relayed")) << log;
   EXPECT_TRUE(absl::StrContains(log, "vmscan-agent: stopped")) << log;
 }

@@ -43,14 +43,16 @@ class MilterPostfixTest : public ::testing::Test {
         svm = (*server)->address();
         env_->servers.push_back(std::move(*server));
       }
-      const int milter_port = FreePort();
       // A short connect timeout only where no SVM exists: a loaded CI machine can take longer
       // than 300 ms to open a loopback channel, and the real SVMs must not look unreachable.
+      // The milter binds any free port and the agent says which (--port-file).
       absl::StatusOr<AgentProcess> agent = StartAgent(
           {"servers=" + svm, action.empty() ? "connect_timeout_ms=300" : "connect_timeout_ms=10000",
-           "shutdown_grace_ms=5000", absl::StrCat("milter.listen=inet:127.0.0.1:", milter_port),
+           "shutdown_grace_ms=5000", "milter.listen=inet:127.0.0.1:0",
            "milter.local_networks=127.0.0.1/32"});
       ASSERT_TRUE(agent.ok()) << agent.status();
+      const int milter_port = agent->milter_port;
+      ASSERT_GT(milter_port, 0) << agent->listening["milter"];
       env_->agents[name] = std::move(*agent);
       const int smtpd_port = FreePort();
       env_->ports[name] = smtpd_port;

@@ -47,9 +47,10 @@ std::unique_ptr<SmtpProxy> ProxyTest::StartProxy(const std::vector<std::string>&
   v1::VmIdentity vm;
   vm.set_id("proxy-test-vm");
   vm.set_name("proxy-test");
-  absl::StatusOr<std::unique_ptr<SmtpProxy>> proxy = SmtpProxy::Start(
-      config, vm,
-      [client](const v1::ScanMetadata& m, absl::string_view msg) { return client->Scan(m, msg); });
+  absl::StatusOr<std::unique_ptr<SmtpProxy>> proxy =
+      SmtpProxy::Start({config, vm, [client](const v1::ScanMetadata& m, absl::string_view msg) {
+                          return client->Scan(m, msg);
+                        }});
   EXPECT_TRUE(proxy.ok()) << proxy.status();
   return proxy.ok() ? std::move(*proxy) : nullptr;
 }
