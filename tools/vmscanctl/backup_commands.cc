@@ -8,17 +8,18 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "tools/vmscanctl/admin_client.h"
 #include "tools/vmscanctl/atomic_file.h"
+#include "tools/vmscanctl/backup_client.h"
+#include "tools/vmscanctl/backup_format.h"
 #include "tools/vmscanctl/cli.h"
-#include "tools/vmscanctl/format.h"
+#include "tools/vmscanctl/terminal_text.h"
 #include "tools/vmscanctl/vmscanctl.h"
 
 namespace vmscan {
 namespace {
 
 int List(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.server, inv.timeout());
   v1::BackupFilter filter;
   const absl::Time now = absl::Now();
   for (const auto& [name, value] : inv.options) {
@@ -53,7 +54,7 @@ int List(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Show(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.server, inv.timeout());
   const std::string& id = inv.args[0];
   absl::StatusOr<v1::BackupRecord> record = client->Get(id);
   if (!record.ok()) return Fail(err, absl::StrCat("backup show ", id), record.status());
@@ -61,7 +62,7 @@ int Show(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Export(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.server, inv.timeout());
   const std::string& id = inv.args[0];
   const std::string what = absl::StrCat("backup export ", id);
   auto output = inv.options.find("-o");
@@ -110,7 +111,7 @@ int Export(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Delete(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.server, inv.timeout());
   const std::string& id = inv.args[0];
   if (absl::Status s = client->Delete(id); !s.ok()) {
     return Fail(err, absl::StrCat("backup delete ", id), s);
@@ -121,7 +122,7 @@ int Delete(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Purge(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.server, inv.timeout());
   auto older_than = inv.options.find("--older-than");
   const bool by_age = older_than != inv.options.end();
   if (by_age == inv.has("--all")) {
@@ -150,7 +151,7 @@ int Purge(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Stats(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupAdminClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.server, inv.timeout());
   absl::StatusOr<v1::BackupStats> stats = client->Stats();
   if (!stats.ok()) return Fail(err, "backup stats", stats.status());
   return WriteOut(out, err, inv.json ? ToJson(*stats) : FormatStats(*stats));

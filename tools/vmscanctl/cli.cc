@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "tools/vmscanctl/format.h"
+#include "tools/vmscanctl/terminal_text.h"
 #include "tools/vmscanctl/vmscanctl.h"
 
 namespace vmscan {

@@ -13,17 +13,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tools/vmscanctl/cli.h"
-#include "tools/vmscanctl/control_client.h"
-#include "tools/vmscanctl/control_format.h"
-#include "tools/vmscanctl/format.h"
+#include "tools/vmscanctl/inventory_policy_client.h"
+#include "tools/vmscanctl/inventory_policy_format.h"
 #include "tools/vmscanctl/settings_args.h"
+#include "tools/vmscanctl/terminal_text.h"
 #include "tools/vmscanctl/vmscanctl.h"
 
 namespace vmscan {
 namespace {
 
-std::unique_ptr<ControlClient> Client(const Invocation& inv) {
-  return ControlClient::Create(inv.server, inv.timeout());
+std::unique_ptr<InventoryPolicyClient> Client(const Invocation& inv) {
+  return InventoryPolicyClient::Create(inv.server, inv.timeout());
 }
 
 // Who the policy history names: the administrator behind sudo, else the user (from the

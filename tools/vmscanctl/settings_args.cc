@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/settings/mail_settings.h"
-#include "tools/vmscanctl/format.h"
+#include "tools/vmscanctl/terminal_text.h"
 
 namespace vmscan {
 namespace {

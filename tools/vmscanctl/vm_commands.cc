@@ -6,15 +6,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tools/vmscanctl/cli.h"
-#include "tools/vmscanctl/control_client.h"
-#include "tools/vmscanctl/control_format.h"
-#include "tools/vmscanctl/format.h"
+#include "tools/vmscanctl/inventory_policy_client.h"
+#include "tools/vmscanctl/inventory_policy_format.h"
+#include "tools/vmscanctl/terminal_text.h"
 
 namespace vmscan {
 namespace {
 
-std::unique_ptr<ControlClient> Client(const Invocation& inv) {
-  return ControlClient::Create(inv.server, inv.timeout());
+std::unique_ptr<InventoryPolicyClient> Client(const Invocation& inv) {
+  return InventoryPolicyClient::Create(inv.server, inv.timeout());
 }
 
 // "desk-7 (4c4c4544-...)", or the id alone when the VM has no name.

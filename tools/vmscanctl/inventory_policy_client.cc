@@ -1,4 +1,4 @@
-#include "tools/vmscanctl/control_client.h"
+#include "tools/vmscanctl/inventory_policy_client.h"
 
 #include <utility>
 
@@ -7,18 +7,18 @@
 
 namespace vmscan {
 
-std::unique_ptr<ControlClient> ControlClient::Create(const std::string& server,
-                                                     absl::Duration timeout) {
-  return std::unique_ptr<ControlClient>(new ControlClient(server, timeout));
+std::unique_ptr<InventoryPolicyClient> InventoryPolicyClient::Create(const std::string& server,
+                                                                     absl::Duration timeout) {
+  return std::unique_ptr<InventoryPolicyClient>(new InventoryPolicyClient(server, timeout));
 }
 
-ControlClient::ControlClient(std::string server, absl::Duration timeout)
+InventoryPolicyClient::InventoryPolicyClient(std::string server, absl::Duration timeout)
     : channel_(std::move(server), timeout),
       inventory_(v1::InventoryAdmin::NewStub(channel_.channel())),
       policy_(v1::PolicyAdmin::NewStub(channel_.channel())) {}
 
 template <typename Stub, typename Request, typename Response>
-absl::StatusOr<Response> ControlClient::Call(
+absl::StatusOr<Response> InventoryPolicyClient::Call(
     Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
     const Request& request) {
   grpc::ClientContext context;
@@ -28,91 +28,92 @@ absl::StatusOr<Response> ControlClient::Call(
   return response;
 }
 
-absl::StatusOr<v1::Group> ControlClient::CreateGroup(const std::string& path) {
+absl::StatusOr<v1::Group> InventoryPolicyClient::CreateGroup(const std::string& path) {
   v1::CreateGroupRequest request;
   request.set_path(path);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::CreateGroup, request);
 }
 
-absl::StatusOr<v1::ListGroupsResponse> ControlClient::ListGroups() {
+absl::StatusOr<v1::ListGroupsResponse> InventoryPolicyClient::ListGroups() {
   return Call(*inventory_, &v1::InventoryAdmin::Stub::ListGroups, v1::ListGroupsRequest());
 }
 
-absl::Status ControlClient::DeleteGroup(const std::string& path) {
+absl::Status InventoryPolicyClient::DeleteGroup(const std::string& path) {
   v1::DeleteGroupRequest request;
   request.set_path(path);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::DeleteGroup, request).status();
 }
 
-absl::StatusOr<v1::Group> ControlClient::RenameGroup(const std::string& path,
-                                                     const std::string& new_path) {
+absl::StatusOr<v1::Group> InventoryPolicyClient::RenameGroup(const std::string& path,
+                                                             const std::string& new_path) {
   v1::RenameGroupRequest request;
   request.set_path(path);
   request.set_new_path(new_path);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::RenameGroup, request);
 }
 
-absl::StatusOr<v1::ListVmsResponse> ControlClient::ListVms(const std::string& group,
-                                                           bool recursive) {
+absl::StatusOr<v1::ListVmsResponse> InventoryPolicyClient::ListVms(const std::string& group,
+                                                                   bool recursive) {
   v1::ListVmsRequest request;
   request.set_group(group);
   request.set_recursive(recursive);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::ListVms, request);
 }
 
-absl::StatusOr<v1::VmRecord> ControlClient::GetVm(const std::string& vm) {
+absl::StatusOr<v1::VmRecord> InventoryPolicyClient::GetVm(const std::string& vm) {
   v1::GetVmRequest request;
   request.set_vm(vm);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::GetVm, request);
 }
 
-absl::StatusOr<v1::VmRecord> ControlClient::MoveVm(const std::string& vm,
-                                                   const std::string& group) {
+absl::StatusOr<v1::VmRecord> InventoryPolicyClient::MoveVm(const std::string& vm,
+                                                           const std::string& group) {
   v1::MoveVmRequest request;
   request.set_vm(vm);
   request.set_group(group);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::MoveVm, request);
 }
 
-absl::Status ControlClient::DeleteVm(const std::string& vm) {
+absl::Status InventoryPolicyClient::DeleteVm(const std::string& vm) {
   v1::DeleteVmRequest request;
   request.set_vm(vm);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::DeleteVm, request).status();
 }
 
-absl::StatusOr<v1::VmSettings> ControlClient::GetEffectiveSettings(const std::string& vm) {
+absl::StatusOr<v1::VmSettings> InventoryPolicyClient::GetEffectiveSettings(const std::string& vm) {
   v1::GetVmRequest request;
   request.set_vm(vm);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::GetEffectiveSettings, request);
 }
 
-absl::StatusOr<v1::ListRulesResponse> ControlClient::ListRules() {
+absl::StatusOr<v1::ListRulesResponse> InventoryPolicyClient::ListRules() {
   return Call(*inventory_, &v1::InventoryAdmin::Stub::ListRules, v1::ListRulesRequest());
 }
 
-absl::StatusOr<v1::AssignmentRule> ControlClient::AddRule(const v1::AssignmentRule& rule) {
+absl::StatusOr<v1::AssignmentRule> InventoryPolicyClient::AddRule(const v1::AssignmentRule& rule) {
   v1::AddRuleRequest request;
   *request.mutable_rule() = rule;
   return Call(*inventory_, &v1::InventoryAdmin::Stub::AddRule, request);
 }
 
-absl::Status ControlClient::DeleteRule(const std::string& id) {
+absl::Status InventoryPolicyClient::DeleteRule(const std::string& id) {
   v1::DeleteRuleRequest request;
   request.set_id(id);
   return Call(*inventory_, &v1::InventoryAdmin::Stub::DeleteRule, request).status();
 }
 
-absl::StatusOr<v1::Policy> ControlClient::GetPolicy(const std::string& group) {
+absl::StatusOr<v1::Policy> InventoryPolicyClient::GetPolicy(const std::string& group) {
   v1::GetPolicyRequest request;
   request.set_group(group);
   return Call(*policy_, &v1::PolicyAdmin::Stub::GetPolicy, request);
 }
 
-absl::StatusOr<v1::Policy> ControlClient::UpdatePolicy(const v1::UpdatePolicyRequest& request) {
+absl::StatusOr<v1::Policy> InventoryPolicyClient::UpdatePolicy(
+    const v1::UpdatePolicyRequest& request) {
   return Call(*policy_, &v1::PolicyAdmin::Stub::UpdatePolicy, request);
 }
 
-absl::StatusOr<v1::ListPolicyHistoryResponse> ControlClient::ListPolicyHistory(
+absl::StatusOr<v1::ListPolicyHistoryResponse> InventoryPolicyClient::ListPolicyHistory(
     const std::string& group, uint32_t limit) {
   v1::ListPolicyHistoryRequest request;
   request.set_group(group);

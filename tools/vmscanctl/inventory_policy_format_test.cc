@@ -1,4 +1,4 @@
-#include "tools/vmscanctl/control_format.h"
+#include "tools/vmscanctl/inventory_policy_format.h"
 
 #include <string>
 #include <vector>

@@ -1,15 +1,16 @@
-// The gRPC channel vmscanctl's clients talk through, and the preparation every call gets: a
-// deadline of `timeout` from the call's start, connecting included, and a server that cannot be
-// reached reported as Unavailable naming the address before any request is sent.
+// ServerChannel: the gRPC channel to vmscan-server that vmscanctl's clients talk through, and the
+// preparation every call gets: a deadline of `timeout` from the call's start, connecting included,
+// and a server that cannot be reached reported as Unavailable naming the address before any request
+// is sent.
 //
-//   AdminChannel channel("127.0.0.1:7350", absl::Seconds(30));
+//   ServerChannel channel("127.0.0.1:7350", absl::Seconds(30));
 //   grpc::ClientContext context;
 //   VMSCAN_RETURN_IF_ERROR(channel.Prepare(context));
 //   stub->Call(&context, request, &response);
 //
 // Thread-safe: Prepare only reads the channel's state.
-#ifndef VMSCAN_TOOLS_VMSCANCTL_ADMIN_CHANNEL_H_
-#define VMSCAN_TOOLS_VMSCANCTL_ADMIN_CHANNEL_H_
+#ifndef VMSCAN_TOOLS_VMSCANCTL_SERVER_CHANNEL_H_
+#define VMSCAN_TOOLS_VMSCANCTL_SERVER_CHANNEL_H_
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
@@ -22,9 +23,9 @@
 
 namespace vmscan {
 
-class AdminChannel {
+class ServerChannel {
  public:
-  AdminChannel(std::string server, absl::Duration timeout);
+  ServerChannel(std::string server, absl::Duration timeout);
 
   // Sets the deadline and makes sure the channel is connected (Unavailable if it cannot be).
   absl::Status Prepare(grpc::ClientContext& context) const;
@@ -40,4 +41,4 @@ class AdminChannel {
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_TOOLS_VMSCANCTL_ADMIN_CHANNEL_H_
+#endif  // VMSCAN_TOOLS_VMSCANCTL_SERVER_CHANNEL_H_

@@ -1,16 +1,16 @@
-// ControlClient: vmscanctl's side of the control plane, vmscan.v1.InventoryAdmin and
+// InventoryPolicyClient: vmscanctl's side of the control plane, vmscan.v1.InventoryAdmin and
 // vmscan.v1.PolicyAdmin (protos/vmscan/v1/control.proto).
 //
-//   std::unique_ptr<ControlClient> client =
-//       ControlClient::Create("127.0.0.1:7350", absl::Seconds(30));
+//   std::unique_ptr<InventoryPolicyClient> client =
+//       InventoryPolicyClient::Create("127.0.0.1:7350", absl::Seconds(30));
 //   absl::StatusOr<v1::Group> group = client->CreateGroup("Managed devices/Finance");
 //   if (absl::IsAlreadyExists(group.status())) ...
 //
-// Deadlines and reachability as in BackupAdminClient (admin_channel.h): a server that cannot be
+// Deadlines and reachability as in BackupClient (server_channel.h): a server that cannot be
 // reached is Unavailable naming the address; every other error is the server's status,
 // unchanged (control.proto documents the codes). Thread-safe: calls share one channel.
-#ifndef VMSCAN_TOOLS_VMSCANCTL_CONTROL_CLIENT_H_
-#define VMSCAN_TOOLS_VMSCANCTL_CONTROL_CLIENT_H_
+#ifndef VMSCAN_TOOLS_VMSCANCTL_INVENTORY_POLICY_CLIENT_H_
+#define VMSCAN_TOOLS_VMSCANCTL_INVENTORY_POLICY_CLIENT_H_
 
 #include <cstdint>
 #include <memory>
@@ -19,14 +19,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "tools/vmscanctl/admin_channel.h"
+#include "tools/vmscanctl/server_channel.h"
 #include "vmscan/v1/control.grpc.pb.h"
 
 namespace vmscan {
 
-class ControlClient {
+class InventoryPolicyClient {
  public:
-  static std::unique_ptr<ControlClient> Create(const std::string& server, absl::Duration timeout);
+  static std::unique_ptr<InventoryPolicyClient> Create(const std::string& server,
+                                                       absl::Duration timeout);
 
   // Groups, addressed by path ("Managed devices/Finance").
   absl::StatusOr<v1::Group> CreateGroup(const std::string& path);
@@ -53,7 +54,7 @@ class ControlClient {
                                                                   uint32_t limit);
 
  private:
-  ControlClient(std::string server, absl::Duration timeout);
+  InventoryPolicyClient(std::string server, absl::Duration timeout);
 
   // One unary call of `stub` with a prepared context.
   template <typename Stub, typename Request, typename Response>
@@ -62,11 +63,11 @@ class ControlClient {
                                                              Response*),
                                 const Request& request);
 
-  AdminChannel channel_;
+  ServerChannel channel_;
   std::unique_ptr<v1::InventoryAdmin::Stub> inventory_;
   std::unique_ptr<v1::PolicyAdmin::Stub> policy_;
 };
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_TOOLS_VMSCANCTL_CONTROL_CLIENT_H_
+#endif  // VMSCAN_TOOLS_VMSCANCTL_INVENTORY_POLICY_CLIENT_H_

@@ -1,4 +1,4 @@
-#include "tools/vmscanctl/admin_client.h"
+#include "tools/vmscanctl/backup_client.h"
 
 #include <utility>
 
@@ -9,15 +9,15 @@
 
 namespace vmscan {
 
-std::unique_ptr<BackupAdminClient> BackupAdminClient::Create(const std::string& server,
-                                                             absl::Duration timeout) {
-  return std::unique_ptr<BackupAdminClient>(new BackupAdminClient(server, timeout));
+std::unique_ptr<BackupClient> BackupClient::Create(const std::string& server,
+                                                   absl::Duration timeout) {
+  return std::unique_ptr<BackupClient>(new BackupClient(server, timeout));
 }
 
-BackupAdminClient::BackupAdminClient(std::string server, absl::Duration timeout)
+BackupClient::BackupClient(std::string server, absl::Duration timeout)
     : channel_(std::move(server), timeout), stub_(v1::BackupAdmin::NewStub(channel_.channel())) {}
 
-absl::StatusOr<v1::ListBackupsResponse> BackupAdminClient::List(const v1::BackupFilter& filter) {
+absl::StatusOr<v1::ListBackupsResponse> BackupClient::List(const v1::BackupFilter& filter) {
   grpc::ClientContext context;
   VMSCAN_RETURN_IF_ERROR(Prepare(context));
   v1::ListBackupsRequest request;
@@ -27,7 +27,7 @@ absl::StatusOr<v1::ListBackupsResponse> BackupAdminClient::List(const v1::Backup
   return response;
 }
 
-absl::StatusOr<v1::BackupRecord> BackupAdminClient::Get(const std::string& id) {
+absl::StatusOr<v1::BackupRecord> BackupClient::Get(const std::string& id) {
   grpc::ClientContext context;
   VMSCAN_RETURN_IF_ERROR(Prepare(context));
   v1::GetBackupRequest request;
@@ -37,7 +37,7 @@ absl::StatusOr<v1::BackupRecord> BackupAdminClient::Get(const std::string& id) {
   return record;
 }
 
-absl::StatusOr<v1::BackupRecord> BackupAdminClient::Export(
+absl::StatusOr<v1::BackupRecord> BackupClient::Export(
     const std::string& id, absl::FunctionRef<absl::Status(absl::string_view)> sink) {
   grpc::ClientContext context;
   VMSCAN_RETURN_IF_ERROR(Prepare(context));
@@ -93,7 +93,7 @@ absl::StatusOr<v1::BackupRecord> BackupAdminClient::Export(
   return record;
 }
 
-absl::Status BackupAdminClient::Delete(const std::string& id) {
+absl::Status BackupClient::Delete(const std::string& id) {
   grpc::ClientContext context;
   VMSCAN_RETURN_IF_ERROR(Prepare(context));
   v1::DeleteBackupRequest request;
@@ -102,7 +102,7 @@ absl::Status BackupAdminClient::Delete(const std::string& id) {
   return FromGrpcStatus(stub_->DeleteBackup(&context, request, &response));
 }
 
-absl::StatusOr<uint64_t> BackupAdminClient::Purge(const v1::PurgeBackupsRequest& request) {
+absl::StatusOr<uint64_t> BackupClient::Purge(const v1::PurgeBackupsRequest& request) {
   grpc::ClientContext context;
   VMSCAN_RETURN_IF_ERROR(Prepare(context));
   v1::PurgeBackupsResponse response;
@@ -110,7 +110,7 @@ absl::StatusOr<uint64_t> BackupAdminClient::Purge(const v1::PurgeBackupsRequest&
   return response.removed();
 }
 
-absl::StatusOr<v1::BackupStats> BackupAdminClient::Stats() {
+absl::StatusOr<v1::BackupStats> BackupClient::Stats() {
   grpc::ClientContext context;
   VMSCAN_RETURN_IF_ERROR(Prepare(context));
   v1::BackupStats stats;

@@ -1,11 +1,13 @@
-// What vmscanctl reads from and shows to a person: time and age arguments, the backup table,
-// the record and stats views, and JSON. Pure functions, so that tests pin them down.
+// What every area of vmscanctl reads from and shows to a person the same way: time and age
+// arguments, times and sizes, text made safe for a terminal, aligned tables, and JSON. The views
+// of each API are built on it (backup_format.h, inventory_policy_format.h). Pure functions, so
+// that tests pin them down.
 //
 // Everything shown in a terminal passes through SanitizeForTerminal: subjects, threat names and
 // VM names come from guests and from mail senders, and must not be able to send escape sequences
 // (or bidi overrides that reorder what the administrator reads) to the administrator's terminal.
-#ifndef VMSCAN_TOOLS_VMSCANCTL_FORMAT_H_
-#define VMSCAN_TOOLS_VMSCANCTL_FORMAT_H_
+#ifndef VMSCAN_TOOLS_VMSCANCTL_TERMINAL_TEXT_H_
+#define VMSCAN_TOOLS_VMSCANCTL_TERMINAL_TEXT_H_
 
 #include <cstdint>
 #include <string>
@@ -15,8 +17,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
-#include "vmscan/v1/admin.pb.h"
-#include "vmscan/v1/backup.pb.h"
 
 namespace vmscan {
 
@@ -28,9 +28,6 @@ absl::StatusOr<absl::Duration> ParseAge(absl::string_view text);
 // ("2026-11-27"), or an age counted back from `now` ("2h" = two hours ago).
 absl::StatusOr<absl::Time> ParseTimeArg(absl::string_view text, absl::Time now);
 
-// ACTION names as in the proto, case-insensitive; "disinfected" for DELIVER_DISINFECTED.
-absl::StatusOr<v1::Action> ParseActionArg(absl::string_view text);
-
 // "2026-11-27 06:00:00" (UTC); with `micros`, ".123456" appended.
 std::string FormatUtc(int64_t unix_micros, bool micros = false);
 // "2026-11-27T06:00:00.123456Z": what --since/--until accept back, to the microsecond.
@@ -40,6 +37,9 @@ std::string HumanBytes(uint64_t bytes);
 
 // Replaces control characters (C0, DEL, C1), bidi controls and invalid UTF-8 by '?'.
 std::string SanitizeForTerminal(absl::string_view text);
+
+// A table cell or detail field for `text`: sanitized, "-" when empty.
+std::string DisplayText(absl::string_view text);
 // At most `width` code points of `text`; a cut text ends in "...".
 std::string Truncate(absl::string_view text, size_t width);
 
@@ -49,16 +49,9 @@ std::string Truncate(absl::string_view text, size_t width);
 std::string AlignedTable(const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& right);
 
-// The aligned table of `vmscanctl backup list`: ID, TIME (UTC), VM, ACTION, THREATS, SUBJECT,
-// SIZE, one line per record, followed by a count (and how to get the next page).
-std::string FormatRecordTable(const v1::ListBackupsResponse& response);
-// Every field of one record, one per line, for `vmscanctl backup show`.
-std::string FormatRecordDetails(const v1::BackupRecord& record);
-std::string FormatStats(const v1::BackupStats& stats);
-
 // Canonical proto3 JSON (lowerCamel names, enums by name, every field printed), one line + "\n".
 std::string ToJson(const google::protobuf::Message& message);
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_TOOLS_VMSCANCTL_FORMAT_H_
+#endif  // VMSCAN_TOOLS_VMSCANCTL_TERMINAL_TEXT_H_

@@ -1,4 +1,4 @@
-#include "tools/vmscanctl/admin_channel.h"
+#include "tools/vmscanctl/server_channel.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -16,14 +16,14 @@ constexpr int kMaxReceiveBytes = 64 << 20;
 
 }  // namespace
 
-AdminChannel::AdminChannel(std::string server, absl::Duration timeout)
+ServerChannel::ServerChannel(std::string server, absl::Duration timeout)
     : server_(std::move(server)), timeout_(timeout) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
   channel_ = grpc::CreateCustomChannel(server_, grpc::InsecureChannelCredentials(), args);
 }
 
-absl::Status AdminChannel::Prepare(grpc::ClientContext& context) const {
+absl::Status ServerChannel::Prepare(grpc::ClientContext& context) const {
   const absl::Time deadline = absl::Now() + timeout_;
   context.set_deadline(absl::ToChronoTime(deadline));
   // Waits for READY but gives up at the first failed attempt: a refused connection is reported

@@ -2,9 +2,9 @@
 // settings and their sources, policies and their history, and the assignment rules. Pure
 // functions over the answers of InventoryAdmin and PolicyAdmin (control.proto), so that tests
 // pin them down; everything that comes from a guest (VM names, hosts) or from another
-// administrator passes through SanitizeForTerminal (format.h).
-#ifndef VMSCAN_TOOLS_VMSCANCTL_CONTROL_FORMAT_H_
-#define VMSCAN_TOOLS_VMSCANCTL_CONTROL_FORMAT_H_
+// administrator passes through SanitizeForTerminal (terminal_text.h).
+#ifndef VMSCAN_TOOLS_VMSCANCTL_INVENTORY_POLICY_FORMAT_H_
+#define VMSCAN_TOOLS_VMSCANCTL_INVENTORY_POLICY_FORMAT_H_
 
 #include <cstdint>
 #include <string>
@@ -46,4 +46,4 @@ std::string FormatRuleTable(const v1::ListRulesResponse& response);
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_TOOLS_VMSCANCTL_CONTROL_FORMAT_H_
+#endif  // VMSCAN_TOOLS_VMSCANCTL_INVENTORY_POLICY_FORMAT_H_

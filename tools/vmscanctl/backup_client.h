@@ -1,7 +1,7 @@
-// BackupAdminClient: vmscanctl's side of vmscan.v1.BackupAdmin (protos/vmscan/v1/admin.proto).
+// BackupClient: vmscanctl's side of vmscan.v1.BackupAdmin (protos/vmscan/v1/admin.proto).
 //
-//   std::unique_ptr<BackupAdminClient> client =
-//       BackupAdminClient::Create("127.0.0.1:7350", absl::Seconds(30));
+//   std::unique_ptr<BackupClient> client =
+//       BackupClient::Create("127.0.0.1:7350", absl::Seconds(30));
 //   absl::StatusOr<v1::BackupRecord> record = client->Get(id);
 //   if (absl::IsUnavailable(record.status())) ...  // the server cannot be reached
 //
@@ -9,8 +9,8 @@
 // cannot be reached (refused, no route, not connected within the timeout) is reported as
 // Unavailable naming the address, before any request is sent; every other error is the server's
 // status, unchanged. Thread-safe: calls share one channel and hold no other state.
-#ifndef VMSCAN_TOOLS_VMSCANCTL_ADMIN_CLIENT_H_
-#define VMSCAN_TOOLS_VMSCANCTL_ADMIN_CLIENT_H_
+#ifndef VMSCAN_TOOLS_VMSCANCTL_BACKUP_CLIENT_H_
+#define VMSCAN_TOOLS_VMSCANCTL_BACKUP_CLIENT_H_
 
 #include <cstdint>
 #include <memory>
@@ -21,15 +21,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "tools/vmscanctl/admin_channel.h"
+#include "tools/vmscanctl/server_channel.h"
 #include "vmscan/v1/admin.grpc.pb.h"
 
 namespace vmscan {
 
-class BackupAdminClient {
+class BackupClient {
  public:
-  static std::unique_ptr<BackupAdminClient> Create(const std::string& server,
-                                                   absl::Duration timeout);
+  static std::unique_ptr<BackupClient> Create(const std::string& server, absl::Duration timeout);
 
   absl::StatusOr<v1::ListBackupsResponse> List(const v1::BackupFilter& filter);
   absl::StatusOr<v1::BackupRecord> Get(const std::string& id);
@@ -50,14 +49,14 @@ class BackupAdminClient {
   const std::string& server() const { return channel_.server(); }
 
  private:
-  BackupAdminClient(std::string server, absl::Duration timeout);
+  BackupClient(std::string server, absl::Duration timeout);
 
   absl::Status Prepare(grpc::ClientContext& context) { return channel_.Prepare(context); }
 
-  AdminChannel channel_;
+  ServerChannel channel_;
   std::unique_ptr<v1::BackupAdmin::Stub> stub_;
 };
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_TOOLS_VMSCANCTL_ADMIN_CLIENT_H_
+#endif  // VMSCAN_TOOLS_VMSCANCTL_BACKUP_CLIENT_H_

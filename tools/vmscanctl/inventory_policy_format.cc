@@ -1,4 +1,4 @@
-#include "tools/vmscanctl/control_format.h"
+#include "tools/vmscanctl/inventory_policy_format.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,13 +9,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/settings/mail_settings.h"
-#include "tools/vmscanctl/format.h"
 #include "tools/vmscanctl/settings_args.h"
+#include "tools/vmscanctl/terminal_text.h"
 
 namespace vmscan {
 namespace {
-
-std::string Shown(absl::string_view text) { return text.empty() ? "-" : SanitizeForTerminal(text); }
 
 std::string State(v1::ConnectionState::Value state) {
   switch (state) {
@@ -30,7 +28,8 @@ std::string State(v1::ConnectionState::Value state) {
 
 // "hv1/kvm"; "-" for an unknown part.
 std::string Hypervisor(const v1::VmRecord& vm) {
-  return absl::StrCat(Shown(vm.vm().hypervisor_host()), "/", Shown(vm.hypervisor_type()));
+  return absl::StrCat(DisplayText(vm.vm().hypervisor_host()), "/",
+                      DisplayText(vm.hypervisor_type()));
 }
 
 std::string Lines(const std::vector<std::pair<std::string, std::string>>& fields, int width) {
@@ -63,9 +62,9 @@ std::string FormatSource(const v1::SettingSource& source) {
     case v1::SettingSource::DEFAULT:
       return "default";
     case v1::SettingSource::POLICY:
-      return absl::StrCat("policy of ", Shown(source.group()));
+      return absl::StrCat("policy of ", DisplayText(source.group()));
     case v1::SettingSource::LOCKED:
-      return absl::StrCat("locked by ", Shown(source.group()));
+      return absl::StrCat("locked by ", DisplayText(source.group()));
     case v1::SettingSource::LOCAL:
       return "local";
     default:
@@ -85,8 +84,8 @@ std::string FormatGroupTable(const v1::ListGroupsResponse& response) {
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::vector<std::string>> rows = {{"PATH", "VMS", "SUBGROUPS", "POLICY"}};
   for (const auto& [unused, g] : sorted) {
-    rows.push_back({Shown(g->path()), absl::StrCat(g->vm_count()), absl::StrCat(g->child_count()),
-                    g->has_policy() ? "yes" : "no"});
+    rows.push_back({DisplayText(g->path()), absl::StrCat(g->vm_count()),
+                    absl::StrCat(g->child_count()), g->has_policy() ? "yes" : "no"});
   }
   return AlignedTable(rows, {false, true, true, false}) +
          Plural(response.groups_size(), "group", "groups") + "\n";
@@ -97,9 +96,10 @@ std::string FormatVmTable(const v1::ListVmsResponse& response, absl::Time now) {
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "ID", "GROUP", "STATE", "LAST SEEN", "ACTION", "HYPERVISOR", "AGENT"}};
   for (const v1::VmRecord& vm : response.vms()) {
-    rows.push_back({Shown(vm.vm().name()), Shown(vm.vm().id()), Shown(vm.group()),
+    rows.push_back({DisplayText(vm.vm().name()), DisplayText(vm.vm().id()), DisplayText(vm.group()),
                     State(vm.state()), FormatAgo(vm.last_seen_unix_micros(), now),
-                    Shown(vm.effective_action()), Hypervisor(vm), Shown(vm.agent_version())});
+                    DisplayText(vm.effective_action()), Hypervisor(vm),
+                    DisplayText(vm.agent_version())});
   }
   return AlignedTable(rows, std::vector<bool>(8, false)) +
          Plural(response.vms_size(), "VM", "VMs") + "\n";
@@ -112,42 +112,43 @@ std::string FormatVmDetails(const v1::VmRecord& vm, absl::Time now) {
   };
   return Lines(
       {
-          {"id", Shown(vm.vm().id())},
-          {"name", Shown(vm.vm().name())},
+          {"id", DisplayText(vm.vm().id())},
+          {"name", DisplayText(vm.vm().name())},
           {"group",
-           absl::StrCat(Shown(vm.group()),
+           absl::StrCat(DisplayText(vm.group()),
                         vm.placed_by_admin() ? " (moved by an administrator)"
                                              : " (placed automatically: by a rule or as default)")},
           {"state", State(vm.state())},
           {"last seen", when(vm.last_seen_unix_micros())},
           {"registered", when(vm.registered_unix_micros())},
-          {"action", Shown(vm.effective_action())},
-          {"hypervisor", absl::StrCat("host ", Shown(vm.vm().hypervisor_host()), ", type ",
-                                      Shown(vm.hypervisor_type()))},
-          {"agent", Shown(vm.agent_version())},
+          {"action", DisplayText(vm.effective_action())},
+          {"hypervisor", absl::StrCat("host ", DisplayText(vm.vm().hypervisor_host()), ", type ",
+                                      DisplayText(vm.hypervisor_type()))},
+          {"agent", DisplayText(vm.agent_version())},
       },
       12);
 }
 
 std::string FormatEffectiveSettings(const v1::VmSettings& settings) {
-  std::string out = absl::StrCat("vm     ", Shown(settings.vm().id()));
-  if (!settings.vm().name().empty()) absl::StrAppend(&out, " (", Shown(settings.vm().name()), ")");
-  absl::StrAppend(&out, "\ngroup  ", Shown(settings.group()), "\n\n");
+  std::string out = absl::StrCat("vm     ", DisplayText(settings.vm().id()));
+  if (!settings.vm().name().empty())
+    absl::StrAppend(&out, " (", DisplayText(settings.vm().name()), ")");
+  absl::StrAppend(&out, "\ngroup  ", DisplayText(settings.group()), "\n\n");
   std::vector<std::vector<std::string>> rows = {{"KEY", "VALUE", "SOURCE"}};
   for (const v1::EffectiveSetting& s : settings.effective()) {
-    rows.push_back({Shown(s.key()), Shown(s.value()), FormatSource(s.source())});
+    rows.push_back({DisplayText(s.key()), DisplayText(s.value()), FormatSource(s.source())});
   }
   return out + AlignedTable(rows, {false, false, false});
 }
 
 std::string FormatPolicy(const v1::Policy& policy) {
-  std::string out = absl::StrCat("group    ", Shown(policy.group()), "\n");
+  std::string out = absl::StrCat("group    ", DisplayText(policy.group()), "\n");
   if (policy.version() == 0) {
     return out + "version  0: no policy, every setting is inherited\n";
   }
   absl::StrAppend(&out, "version  ", policy.version(), ", updated ",
-                  FormatUtc(policy.updated_unix_micros()), " UTC by ", Shown(policy.updated_by()),
-                  "\n\n");
+                  FormatUtc(policy.updated_unix_micros()), " UTC by ",
+                  DisplayText(policy.updated_by()), "\n\n");
   std::vector<std::vector<std::string>> rows = {{"KEY", "VALUE", "LOCKED"}};
   auto locked = [&](const std::string& key) {
     return std::find(policy.locked().begin(), policy.locked().end(), key) != policy.locked().end();
@@ -177,7 +178,8 @@ std::string FormatPolicyHistory(const v1::ListPolicyHistoryResponse& response) {
     std::vector<std::string> locked;
     for (const std::string& key : p.locked()) locked.push_back(SanitizeForTerminal(key));
     rows.push_back({absl::StrCat(p.version()), FormatUtc(p.updated_unix_micros()),
-                    Shown(p.updated_by()), settings.empty() ? "-" : absl::StrJoin(settings, ", "),
+                    DisplayText(p.updated_by()),
+                    settings.empty() ? "-" : absl::StrJoin(settings, ", "),
                     locked.empty() ? "-" : absl::StrJoin(locked, ", ")});
   }
   return AlignedTable(rows, {true, false, false, false, false});
@@ -193,12 +195,13 @@ std::string FormatRuleTable(const v1::ListRulesResponse& response) {
       auto pattern = [](const std::string& p) {
         return p.empty() ? std::string("(any)") : SanitizeForTerminal(p);
       };
-      rows.push_back({absl::StrCat(r.position()), Shown(r.id()), pattern(r.vm_name_pattern()),
-                      pattern(r.hypervisor_host_pattern()), Shown(r.group())});
+      rows.push_back({absl::StrCat(r.position()), DisplayText(r.id()), pattern(r.vm_name_pattern()),
+                      pattern(r.hypervisor_host_pattern()), DisplayText(r.group())});
     }
     out = AlignedTable(rows, {true, false, false, false, false});
   }
-  return absl::StrCat(out, "VMs no rule matches go to: ", Shown(response.default_group()), "\n");
+  return absl::StrCat(out, "VMs no rule matches go to: ", DisplayText(response.default_group()),
+                      "\n");
 }
 
 }  // namespace vmscan
