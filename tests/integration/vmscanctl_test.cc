@@ -102,12 +102,14 @@ class ServerProcess {
   int port_ = 0;
 };
 
-// Scans `file` as VM `vm` with the real agent; returns the Backup id of the reply.
+// Scans `file` as VM `vm` (named `name`, else after the host) with the real agent; returns the
+// Backup id of the reply. The VM joins the server's inventory with that scan.
 std::string ScanForBackup(const ServerProcess& server, const std::string& dir,
-                          const std::string& vm, const std::string& file) {
-  CommandRun run =
-      Shell(absl::StrCat(VMSCAN_AGENT_BIN, " scan --server 127.0.0.1:", server.port(),
-                         " --set state_dir=", dir, "/agent --set vm.id=", vm, " --json ", file));
+                          const std::string& vm, const std::string& file,
+                          const std::string& name = "") {
+  CommandRun run = Shell(absl::StrCat(
+      VMSCAN_AGENT_BIN, " scan --server 127.0.0.1:", server.port(), " --set state_dir=", dir,
+      "/agent --set vm.id=", vm, name.empty() ? "" : " --set vm.name=" + name, " --json ", file));
   EXPECT_EQ(run.exit_code, 1) << run.err;  // infected
   v1::ScanResult result;
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(run.out, &result).ok()) << run.out;
@@ -170,7 +172,8 @@ std::string MakeDir(const std::string& name) {
 }
 
 // Four records on one store: one made by a server set to DELETE, three by a server on the
-// default action (AUTO: disinfected), from three VMs and with two different threats.
+// default action (AUTO: disinfected), from four VMs (vm-a named desk-a, vm-b and vm-c both
+// named shared-desk) and with two different threats.
 class VmscanctlTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -187,9 +190,9 @@ class VmscanctlTest : public ::testing::Test {
     }
     server_ = new ServerProcess(*dir_, state, {});
     ASSERT_GT(server_->port(), 0) << "vmscan-server did not restart";
-    ids_.a = ScanForBackup(*server_, *dir_, "vm-a", Sample("infected-attachment.eml"));
-    ids_.b = ScanForBackup(*server_, *dir_, "vm-b", Sample("infected-zip.eml"));
-    ids_.marker = ScanForBackup(*server_, *dir_, "vm-c", marker_mail);
+    ids_.a = ScanForBackup(*server_, *dir_, "vm-a", Sample("infected-attachment.eml"), "desk-a");
+    ids_.b = ScanForBackup(*server_, *dir_, "vm-b", Sample("infected-zip.eml"), "shared-desk");
+    ids_.marker = ScanForBackup(*server_, *dir_, "vm-c", marker_mail, "shared-desk");
   }
   static void TearDownTestSuite() {
     if (server_ != nullptr) {
@@ -288,6 +291,22 @@ TEST_F(VmscanctlTest, ListFiltersExcludeWhatDoesNotMatch) {
   CommandRun none = Vmscanctl("backup list --vm vm-nobody");
   EXPECT_EQ(none.exit_code, 0);
   EXPECT_EQ(none.out, "no backup records match\n");
+}
+
+// `--vm` takes what `vms show` takes: an id, or a name only one VM has.
+TEST_F(VmscanctlTest, ListByVmIdOrName) {
+  EXPECT_THAT(ListIds(port(), "--vm vm-a"), UnorderedElementsAre(ids_.a));
+  EXPECT_THAT(ListIds(port(), "--vm desk-a"), UnorderedElementsAre(ids_.a));
+  EXPECT_THAT(ListIds(port(), "--vm desk-a --action DELETE"), IsEmpty());
+  EXPECT_THAT(ListIds(port(), "--vm vm-c"), UnorderedElementsAre(ids_.marker));
+  // Not in the inventory (e.g. deleted from it; its records stay): taken as an id.
+  EXPECT_THAT(ListIds(port(), "--vm desk-nobody"), IsEmpty());
+
+  CommandRun shared = Vmscanctl("backup list --vm shared-desk");
+  EXPECT_EQ(shared.exit_code, 64) << shared.out;
+  EXPECT_THAT(shared.err, HasSubstr("backup list --vm shared-desk"));
+  EXPECT_THAT(shared.err, HasSubstr("several VMs are named 'shared-desk'; use an id"));
+  EXPECT_THAT(shared.out, IsEmpty());
 }
 
 TEST_F(VmscanctlTest, ShowPrintsEveryField) {

@@ -1,4 +1,5 @@
-// `vmscanctl backup ...`: the Backup of the SVM over vmscan.v1.BackupAdmin (admin.proto).
+// `vmscanctl backup ...`: the Backup of the SVM over vmscan.v1.BackupAdmin (admin.proto); `list
+// --vm NAME` asks InventoryAdmin (control.proto) for the VM's id.
 #include <algorithm>
 #include <memory>
 #include <ostream>
@@ -12,11 +13,23 @@
 #include "tools/vmscanctl/backup_client.h"
 #include "tools/vmscanctl/backup_format.h"
 #include "tools/vmscanctl/cli.h"
+#include "tools/vmscanctl/inventory_policy_client.h"
 #include "tools/vmscanctl/terminal_text.h"
 #include "tools/vmscanctl/vmscanctl.h"
 
 namespace vmscan {
 namespace {
+
+// The id of `vm`, a VM id or a name only one VM has, as `vms show` takes it: Backup records
+// carry the id only, so the inventory resolves the name. Text the inventory does not know (a VM
+// deleted from it keeps its records) and a server without an inventory take `vm` as the id.
+absl::StatusOr<std::string> BackupVmId(const Invocation& inv, const std::string& vm) {
+  absl::StatusOr<v1::VmRecord> record =
+      InventoryPolicyClient::Create(inv.server, inv.timeout())->GetVm(vm);
+  if (record.ok()) return record->vm().id();
+  if (absl::IsNotFound(record.status()) || absl::IsUnimplemented(record.status())) return vm;
+  return record.status();
+}
 
 int List(const Invocation& inv, std::ostream& out, std::ostream& err) {
   auto client = BackupClient::Create(inv.server, inv.timeout());
@@ -24,7 +37,9 @@ int List(const Invocation& inv, std::ostream& out, std::ostream& err) {
   const absl::Time now = absl::Now();
   for (const auto& [name, value] : inv.options) {
     if (name == "--vm") {
-      filter.set_vm_id(value);
+      absl::StatusOr<std::string> id = BackupVmId(inv, value);
+      if (!id.ok()) return Fail(err, absl::StrCat("backup list --vm ", value), id.status());
+      filter.set_vm_id(*id);
     } else if (name == "--threat") {
       filter.set_threat(value);
     } else if (name == "--since" || name == "--until") {

@@ -22,7 +22,8 @@ inventory of protected VMs.
 
 Backup:
   backup list [FILTERS]       records, newest first, as an aligned table
-      --vm ID                 only this VM's records
+      --vm VM                 only this VM's records: its id, or a name only one VM in the
+                              inventory has (a VM deleted from the inventory: its id)
       --since T               created at or after T
       --until T               created before T; T is an RFC 3339 time (2026-11-27T06:00:00Z),
                               a UTC date (2026-11-27) or an age back from now (90m, 2h, 30d, 2w)
