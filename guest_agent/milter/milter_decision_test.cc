@@ -1,31 +1,27 @@
 #include "guest_agent/milter/milter_decision.h"
 
 #include "gtest/gtest.h"
+#include "guest_agent/client/fake_scan_response.h"
 
 namespace vmscan {
 namespace {
 
-ScanResponse Result(v1::Verdict verdict, v1::Action action) {
-  ScanResponse r;
-  r.result.set_verdict(verdict);
-  r.result.set_action(action);
-  if (verdict == v1::INFECTED) r.result.add_threats()->set_name("Eicar-Test-Signature");
-  return r;
-}
-
 constexpr auto kTempfail = v1::OnNoScanner::TEMPFAIL;
 
 TEST(MilterDecisionTest, IncomingFollowsTheSvmAction) {
-  EXPECT_EQ(DecideMilter(Result(v1::CLEAN, v1::DELIVER), v1::INCOMING, kTempfail).kind,
+  EXPECT_EQ(DecideMilter(FakeScanResponse(v1::CLEAN, v1::DELIVER), v1::INCOMING, kTempfail).kind,
             MilterOutcome::kAccept);
-  EXPECT_EQ(DecideMilter(Result(v1::CLEAN, v1::DELIVER), v1::INCOMING, kTempfail).header_value,
-            "clean");
   EXPECT_EQ(
-      DecideMilter(Result(v1::INFECTED, v1::DELIVER_DISINFECTED), v1::INCOMING, kTempfail).kind,
+      DecideMilter(FakeScanResponse(v1::CLEAN, v1::DELIVER), v1::INCOMING, kTempfail).header_value,
+      "clean");
+  EXPECT_EQ(
+      DecideMilter(FakeScanResponse(v1::INFECTED, v1::DELIVER_DISINFECTED), v1::INCOMING, kTempfail)
+          .kind,
       MilterOutcome::kReplaceWithCleaned);
-  EXPECT_EQ(DecideMilter(Result(v1::INFECTED, v1::DELETE), v1::INCOMING, kTempfail).kind,
+  EXPECT_EQ(DecideMilter(FakeScanResponse(v1::INFECTED, v1::DELETE), v1::INCOMING, kTempfail).kind,
             MilterOutcome::kDiscard);
-  MilterOutcome block = DecideMilter(Result(v1::INFECTED, v1::BLOCK), v1::INCOMING, kTempfail);
+  MilterOutcome block =
+      DecideMilter(FakeScanResponse(v1::INFECTED, v1::BLOCK), v1::INCOMING, kTempfail);
   EXPECT_EQ(block.kind, MilterOutcome::kReject);
   EXPECT_EQ(block.rcode, "550");
   EXPECT_EQ(block.xcode, "5.7.1");
@@ -33,7 +29,7 @@ TEST(MilterDecisionTest, IncomingFollowsTheSvmAction) {
 
 TEST(MilterDecisionTest, OutgoingThreatIsRejectedWhateverTheAction) {
   for (v1::Action a : {v1::DELIVER_DISINFECTED, v1::DELETE, v1::BLOCK}) {
-    MilterOutcome o = DecideMilter(Result(v1::INFECTED, a), v1::OUTGOING, kTempfail);
+    MilterOutcome o = DecideMilter(FakeScanResponse(v1::INFECTED, a), v1::OUTGOING, kTempfail);
     EXPECT_EQ(o.kind, MilterOutcome::kReject);
     EXPECT_EQ(o.rcode, "550");
   }

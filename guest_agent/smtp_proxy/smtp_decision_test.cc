@@ -2,27 +2,22 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "guest_agent/client/fake_scan_response.h"
 
 namespace vmscan {
 namespace {
 
-ScanResponse Result(v1::Verdict verdict, v1::Action action) {
-  ScanResponse r;
-  r.result.set_verdict(verdict);
-  r.result.set_action(action);
-  if (verdict == v1::INFECTED) r.result.add_threats()->set_name("Eicar-Test-Signature");
-  return r;
-}
-
 TEST(SmtpDecisionTest, CleanIsRelayedUnchanged) {
-  SmtpOutcome o = DecideSmtpOut(Result(v1::CLEAN, v1::DELIVER), v1::OnNoScanner::TEMPFAIL);
+  SmtpOutcome o =
+      DecideSmtpOut(FakeScanResponse(v1::CLEAN, v1::DELIVER), v1::OnNoScanner::TEMPFAIL);
   EXPECT_TRUE(o.relay);
   EXPECT_TRUE(o.header_value.empty());
 }
 
 TEST(SmtpDecisionTest, AThreatIsBlockedWhateverTheAction) {
   for (v1::Action action : {v1::BLOCK, v1::DELETE, v1::DELIVER_DISINFECTED, v1::DELIVER}) {
-    SmtpOutcome o = DecideSmtpOut(Result(v1::INFECTED, action), v1::OnNoScanner::TEMPFAIL);
+    SmtpOutcome o =
+        DecideSmtpOut(FakeScanResponse(v1::INFECTED, action), v1::OnNoScanner::TEMPFAIL);
     EXPECT_FALSE(o.relay);
     EXPECT_TRUE(absl::StartsWith(o.reply, "550 5.7.1 ")) << o.reply;
     EXPECT_TRUE(absl::StrContains(o.reply, "Eicar-Test-Signature")) << o.reply;
@@ -30,13 +25,13 @@ TEST(SmtpDecisionTest, AThreatIsBlockedWhateverTheAction) {
 }
 
 TEST(SmtpDecisionTest, Unscannable) {
-  ScanResponse deliver = Result(v1::UNSCANNABLE, v1::DELIVER);
+  ScanResponse deliver = FakeScanResponse(v1::UNSCANNABLE, v1::DELIVER);
   deliver.result.set_unscannable_reason(v1::ENCRYPTED);
   SmtpOutcome o = DecideSmtpOut(deliver, v1::OnNoScanner::TEMPFAIL);
   EXPECT_TRUE(o.relay);
   EXPECT_EQ(o.header_value, "unscannable (ENCRYPTED)");
   SmtpOutcome blocked =
-      DecideSmtpOut(Result(v1::UNSCANNABLE, v1::BLOCK), v1::OnNoScanner::TEMPFAIL);
+      DecideSmtpOut(FakeScanResponse(v1::UNSCANNABLE, v1::BLOCK), v1::OnNoScanner::TEMPFAIL);
   EXPECT_FALSE(blocked.relay);
   EXPECT_TRUE(absl::StartsWith(blocked.reply, "550 5.7.1 ")) << blocked.reply;
 }

@@ -3,7 +3,6 @@
 // agent and scans within a second while the other's stay; a locked setting refuses
 // `vmscan-agent settings set` (exit 77, naming the group); registration, heartbeat expiry
 // (SIGKILL) and `vms move` show in the inventory.
-#include <google/protobuf/util/json_util.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "guest_agent/settings/settings_files.h"
 #include "tests/integration/test_server.h"
+#include "tests/integration/vmscanctl_runner.h"
 #include "tests/smtp/agent_process.h"
 #include "tests/smtp/smtp_peers.h"
 #include "tests/testing/test_mail.h"
@@ -116,18 +116,14 @@ class ControlPlaneTest : public ::testing::Test {
   }
 
   // vmscanctl against the test server, as the administrator runs it.
-  CommandRun Ctl(const std::string& args) {
-    return Shell(absl::StrCat(VMSCANCTL_BIN, " --server ", server_->address(), " ", args));
-  }
+  CommandRun Ctl(const std::string& args) { return RunVmscanctl(server_->address(), args); }
 
   // `vmscan-agent scan` of an EICAR mail as VM `id`: the action the SVM chose.
   std::string ScanAction(const AgentProcess& agent, const std::string& id) {
     CommandRun run = Shell(
         absl::StrCat(VMSCAN_AGENT_BIN, " scan --json ", dir_, "/eicar.eml", AgentArgs(agent, id)));
     EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
-    v1::ScanResult result;
-    (void)google::protobuf::util::JsonStringToMessage(run.out, &result);
-    return v1::Action_Name(result.action());
+    return v1::Action_Name(FromJson<v1::ScanResult>(run.out).action());
   }
 
   template <typename F>

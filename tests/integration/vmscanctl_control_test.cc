@@ -5,8 +5,6 @@
 // subtree, missing parent, stale --if-version, unknown key). VMs join the inventory the way an
 // agent's registration makes them join (ControlPlane::Register, which AgentControl.Register
 // calls); the agent's side is tested with real agents elsewhere.
-#include <google/protobuf/util/json_util.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/test_server.h"
+#include "tests/integration/vmscanctl_runner.h"
 #include "tests/testing/test_mail.h"
 #include "vmscan/v1/control.pb.h"
 #include "vmscan/v1/inventory.pb.h"
@@ -30,13 +29,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 using ::testing::Not;
-
-template <typename Message>
-Message FromJson(const std::string& json) {
-  Message message;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &message).ok()) << json;
-  return message;
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
@@ -56,8 +48,7 @@ class VmscanctlControlTest : public ::testing::Test {
 
   // Runs vmscanctl with `args` (a shell command line: quote paths with spaces).
   static CommandRun Ctl(const std::string& args, const std::string& env = "SUDO_USER=alice") {
-    return Shell(absl::StrCat(env, " ", VMSCANCTL_BIN, " --server 127.0.0.1:", server_->port(),
-                              " --timeout 30000 ", args));
+    return RunVmscanctl(server_->address(), args, env);
   }
 
   static v1::Policy PolicyOf(const std::string& group) {
@@ -337,15 +328,14 @@ TEST_F(VmscanctlControlTest, VmsListShowMoveEffectiveDelete) {
 TEST(VmscanctlControlEmptyTest, VmsListOnAnEmptyInventory) {
   absl::StatusOr<std::unique_ptr<HostServer>> server = StartTestServer();
   ASSERT_TRUE(server.ok()) << server.status();
-  const std::string ctl =
-      absl::StrCat(VMSCANCTL_BIN, " --server 127.0.0.1:", (*server)->port(), " ");
-  CommandRun none = Shell(ctl + "vms list");
+  auto ctl = [&](const std::string& args) { return RunVmscanctl((*server)->address(), args); };
+  CommandRun none = ctl("vms list");
   ASSERT_EQ(none.exit_code, 0) << none.err;
   EXPECT_EQ(none.out, "no VMs\n");
-  CommandRun json = Shell(ctl + "--json vms list");
+  CommandRun json = ctl("--json vms list");
   ASSERT_EQ(json.exit_code, 0) << json.err;
   EXPECT_TRUE(FromJson<v1::ListVmsResponse>(json.out).vms().empty());
-  CommandRun show = Shell(ctl + "vms show desk-1");
+  CommandRun show = ctl("vms show desk-1");
   EXPECT_EQ(show.exit_code, 1);
   EXPECT_THAT(show.err, HasSubstr("vms show desk-1: not found"));
 }

@@ -2,7 +2,6 @@
 // dir), Backup records made by the real vmscan-agent scanning the sample messages, and the real
 // vmscanctl binary listing, showing, exporting, deleting and purging them; then the bad input of
 // the issue (unknown and malformed ids, unwritable output, a record damaged on disk).
-#include <google/protobuf/util/json_util.h>
 #include <lmdb.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -28,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host_server/backup/record_format.h"
+#include "tests/integration/vmscanctl_runner.h"
 #include "tests/testing/test_mail.h"
 #include "vmscan/v1/admin.pb.h"
 #include "vmscan/v1/scan.pb.h"
@@ -111,23 +111,19 @@ std::string ScanForBackup(const ServerProcess& server, const std::string& dir,
       VMSCAN_AGENT_BIN, " scan --server 127.0.0.1:", server.port(), " --set state_dir=", dir,
       "/agent --set vm.id=", vm, name.empty() ? "" : " --set vm.name=" + name, " --json ", file));
   EXPECT_EQ(run.exit_code, 1) << run.err;  // infected
-  v1::ScanResult result;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(run.out, &result).ok()) << run.out;
+  const v1::ScanResult result = FromJson<v1::ScanResult>(run.out);
   EXPECT_FALSE(result.backup_id().empty()) << run.out;
   return result.backup_id();
 }
 
 CommandRun Ctl(int port, const std::string& args) {
-  return Shell(
-      absl::StrCat(VMSCANCTL_BIN, " --server 127.0.0.1:", port, " --timeout 30000 ", args));
+  return RunVmscanctl(absl::StrCat("127.0.0.1:", port), args);
 }
 
 v1::ListBackupsResponse ListJson(int port, const std::string& filters) {
   CommandRun run = Ctl(port, "--json backup list " + filters);
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  v1::ListBackupsResponse response;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(run.out, &response).ok()) << run.out;
-  return response;
+  return FromJson<v1::ListBackupsResponse>(run.out);
 }
 
 std::set<std::string> ListIds(int port, const std::string& filters) {
@@ -323,8 +319,7 @@ TEST_F(VmscanctlTest, ShowPrintsEveryField) {
   }
   CommandRun json = Vmscanctl("backup show --json " + ids_.deleted);
   ASSERT_EQ(json.exit_code, 0) << json.err;
-  v1::BackupRecord record;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &record).ok()) << json.out;
+  const v1::BackupRecord record = FromJson<v1::BackupRecord>(json.out);
   EXPECT_EQ(record.id(), ids_.deleted);
   EXPECT_EQ(record.vm().id(), "vm-del");
   EXPECT_EQ(record.action(), v1::DELETE);
@@ -374,8 +369,7 @@ TEST_F(VmscanctlTest, StatsCountTheRecords) {
   EXPECT_THAT(run.out, HasSubstr("records        4\n"));
   CommandRun json = Vmscanctl("backup stats --json");
   ASSERT_EQ(json.exit_code, 0) << json.err;
-  v1::BackupStats stats;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &stats).ok()) << json.out;
+  const v1::BackupStats stats = FromJson<v1::BackupStats>(json.out);
   EXPECT_EQ(stats.records(), 4u);
   uint64_t original = 0;
   const v1::ListBackupsResponse all = ListJson(port(), "");
@@ -425,7 +419,7 @@ TEST_F(VmscanctlTest, UnreachableServerAndUsage) {
   EXPECT_THAT(run.err, HasSubstr("cannot reach vmscan-server at 127.0.0.1:1"));
   EXPECT_EQ(Vmscanctl("backup purge").exit_code, 64);
   EXPECT_EQ(Vmscanctl("backup frobnicate").exit_code, 64);
-  CommandRun help = Shell(absl::StrCat(VMSCANCTL_BIN, " --help"));
+  CommandRun help = Vmscanctl("--help");
   EXPECT_EQ(help.exit_code, 0);
   for (const char* code : {"0   done", "1   no such backup record", "2   the server failed",
                            "3   the server cannot be reached", "64  usage", "74  the output"}) {
@@ -455,9 +449,7 @@ TEST(VmscanctlPurgeTest, PurgeByAgeThenAll) {
   const std::string fresh = ScanForBackup(server, dir, "vm-a", Sample("infected-zip.eml"));
   CommandRun by_age = Ctl(port, "--json backup purge --older-than 2s");
   ASSERT_EQ(by_age.exit_code, 0) << by_age.err;
-  v1::PurgeBackupsResponse response;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(by_age.out, &response).ok());
-  EXPECT_EQ(response.removed(), 2u);
+  EXPECT_EQ(FromJson<v1::PurgeBackupsResponse>(by_age.out).removed(), 2u);
   EXPECT_THAT(ListIds(port, ""), UnorderedElementsAre(fresh));
 
   CommandRun all = Ctl(port, "backup purge --all");

@@ -40,32 +40,30 @@ std::vector<std::string> With(std::vector<std::string> args) {
   return args;
 }
 
-TEST(VmscanctlTest, HelpDocumentsCommandsAndExitCodes) {
+// The usage `--help` prints contains every one of `wants`.
+void ExpectInHelp(const std::vector<std::string>& wants) {
   CtlRun run = Ctl({"--help"});
   EXPECT_EQ(run.exit_code, 0);
-  for (const char* want :
-       {"backup list", "backup show ID", "backup export ID [-o FILE]", "backup delete ID",
-        "backup purge --older-than D | --all", "backup stats", "--server HOST:PORT", "--timeout MS",
-        "--json", "0   done", "1   no such backup record", "2   the server failed",
-        "3   the server cannot be reached", "64  usage error", "74  the output"}) {
-    EXPECT_THAT(run.out, HasSubstr(want));
-  }
+  for (const std::string& want : wants) EXPECT_THAT(run.out, HasSubstr(want));
+}
+
+TEST(VmscanctlTest, HelpDocumentsCommandsAndExitCodes) {
+  ExpectInHelp({"backup list", "backup show ID", "backup export ID [-o FILE]", "backup delete ID",
+                "backup purge --older-than D | --all", "backup stats", "--server HOST:PORT",
+                "--timeout MS", "--json", "0   done", "1   no such backup record",
+                "2   the server failed", "3   the server cannot be reached", "64  usage error",
+                "74  the output"});
   EXPECT_EQ(Ctl({"backup", "list", "-h"}).exit_code, 0);
 }
 
 TEST(VmscanctlTest, HelpDocumentsTheControlPlaneCommands) {
-  CtlRun run = Ctl({"--help"});
-  EXPECT_EQ(run.exit_code, 0);
-  for (const char* want :
-       {"groups list", "groups create PATH", "groups delete PATH", "groups rename PATH NEW_PATH",
-        "vms list [--group G [--recursive]]", "vms show VM", "vms move VM GROUP", "vms delete VM",
-        "vms effective VM", "policy show GROUP",
-        "policy set GROUP KEY=VALUE... [--lock | --unlock] [--if-version N]",
-        "policy unset GROUP KEY...", "policy history GROUP [--limit N]", "rules list",
-        "rules add --group G [--name PATTERN] [--host PATTERN] [--position N]", "rules delete ID",
-        "1   no such backup record, group, VM or rule", "--if-version"}) {
-    EXPECT_THAT(run.out, HasSubstr(want));
-  }
+  ExpectInHelp({"groups list", "groups create PATH", "groups delete PATH",
+                "groups rename PATH NEW_PATH", "vms list [--group G [--recursive]]", "vms show VM",
+                "vms move VM GROUP", "vms delete VM", "vms effective VM", "policy show GROUP",
+                "policy set GROUP KEY=VALUE... [--lock | --unlock] [--if-version N]",
+                "policy unset GROUP KEY...", "policy history GROUP [--limit N]", "rules list",
+                "rules add --group G [--name PATTERN] [--host PATTERN] [--position N]",
+                "rules delete ID", "1   no such backup record, group, VM or rule", "--if-version"});
 }
 
 TEST(VmscanctlTest, UsageErrorsExit64WithAClearMessage) {
