@@ -53,6 +53,11 @@ absl::Status FileMessageSource::Read(uint64_t offset, size_t n, std::string* chu
   return absl::OkStatus();
 }
 
+bool IsScanQueueFull(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) &&
+         status.message().find("queue full") != absl::string_view::npos;
+}
+
 std::unique_ptr<ScanClient> ScanClient::Create(const v1::AgentConfig& config) {
   std::unique_ptr<ScanClient> client(new ScanClient());
   for (const std::string& address : config.servers()) {
@@ -92,10 +97,8 @@ absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
     if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kResourceExhausted) {
       return response.status();
     }
-    // Queue-full and "too large" share RESOURCE_EXHAUSTED; another SVM has the same size limit,
-    // so only a busy SVM is worth skipping.
-    if (code == absl::StatusCode::kResourceExhausted &&
-        response.status().message().find("queue full") == absl::string_view::npos) {
+    // Another SVM has the same size limit, so only a busy SVM is worth skipping.
+    if (code == absl::StatusCode::kResourceExhausted && !IsScanQueueFull(response.status())) {
       return response.status();
     }
     failures.push_back(absl::StrCat(server.address, ": ", response.status().message()));

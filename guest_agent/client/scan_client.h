@@ -54,6 +54,12 @@ class FileMessageSource : public MessageSource {
   uint64_t size_;
 };
 
+// Whether a failed scan's `status` says the SVM was too busy to take the message (its queue or
+// byte budget full: RESOURCE_EXHAUSTED "scan queue full ..."; another SVM may take it, or later)
+// rather than that the message is too large for it (RESOURCE_EXHAUSTED otherwise: every SVM
+// has the same limit).
+bool IsScanQueueFull(const absl::Status& status);
+
 // How interceptors call the SVM (ScanClient::Scan, or a fake in tests). Must be thread-safe.
 using ScanFunction =
     std::function<absl::StatusOr<ScanResponse>(const v1::ScanMetadata&, absl::string_view)>;

@@ -1,6 +1,5 @@
 #include "guest_agent/milter/milter_decision.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "guest_agent/client/verdict_text.h"
 
@@ -35,7 +34,7 @@ MilterOutcome DecideMilter(const absl::StatusOr<ScanResponse>& scan, v1::Directi
                     "No virus scanner available; try again later",
                     "NOT SCANNED (no scanner reachable): tempfailed");
     }
-    if (absl::IsResourceExhausted(s) && !absl::StrContains(s.message(), "queue full")) {
+    if (absl::IsResourceExhausted(s) && !IsScanQueueFull(s)) {
       return Refuse(MilterOutcome::kReject, "552", "5.3.4", "Message too big for virus scanning",
                     absl::StrCat("refused by the SVM: ", s.message()));
     }

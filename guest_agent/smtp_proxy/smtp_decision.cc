@@ -1,6 +1,5 @@
 #include "guest_agent/smtp_proxy/smtp_decision.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "guest_agent/client/verdict_text.h"
 #include "guest_agent/smtp_proxy/smtp_reply.h"
@@ -23,7 +22,7 @@ SmtpOutcome DecideSmtpOut(const absl::StatusOr<ScanResponse>& scan,
       out.summary = "NOT SCANNED (no scanner reachable): tempfailed";
       return out;
     }
-    if (absl::IsResourceExhausted(s) && !absl::StrContains(s.message(), "queue full")) {
+    if (absl::IsResourceExhausted(s) && !IsScanQueueFull(s)) {
       out.reply = Reply(552, "5.3.4 Message too big for virus scanning");
       out.summary = absl::StrCat("refused by the SVM: ", s.message());
       return out;
