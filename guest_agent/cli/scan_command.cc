@@ -73,8 +73,8 @@ bool ParseChannel(const std::string& name, v1::ScanMetadata* metadata) {
 }
 
 // The message to scan, as a file the scan reads chunk by chunk and --output copies from, so the
-// agent never holds a whole message (docs/design.md §6: the agent stays thin). A regular FILE is used in place;
-// standard input, a pipe or a device is first copied into an unlinked temp file.
+// agent never holds a whole message (docs/design.md §6: the agent stays thin). A regular FILE is
+// used in place; standard input, a pipe or a device is first copied into an unlinked temp file.
 struct InputMessage {
   net::UniqueFd fd;
   uint64_t size = 0;
@@ -228,8 +228,8 @@ std::string ToJson(const v1::ScanResult& result) {
   return json + "\n";
 }
 
-// Writes what the agent delivers for the CLI channel (docs/design.md §2) to `out`. Returns false when
-// writing (or re-reading the input) failed.
+// Writes what the agent delivers for the CLI channel (docs/design.md §2) to `out`. Returns false
+// when writing (or re-reading the input) failed.
 bool WriteDeliverable(const ScanResponse& r, const InputMessage& message, std::ostream& out) {
   switch (r.result.action()) {
     case v1::DELIVER:

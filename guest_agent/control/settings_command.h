@@ -1,8 +1,8 @@
 // `vmscan-agent settings show|set`: the VM's local interface to its Mail Anti-Virus settings
-// (docs/design.md §4). `show` asks the SVM for the effective values and where each came from; `set` checks
-// keys and values on the VM, asks the SVM to change the local settings (refused when a policy
-// locks a key) and, once accepted, keeps them in <state_dir>/local-settings.json. Streams are
-// injected so that tests can run it in-process.
+// (docs/design.md §4). `show` asks the SVM for the effective values and where each came from; `set`
+// checks keys and values on the VM, asks the SVM to change the local settings (refused when a
+// policy locks a key) and, once accepted, keeps them in <state_dir>/local-settings.json. Streams
+// are injected so that tests can run it in-process.
 #ifndef VMSCAN_GUEST_AGENT_CONTROL_SETTINGS_COMMAND_H_
 #define VMSCAN_GUEST_AGENT_CONTROL_SETTINGS_COMMAND_H_
 

@@ -1,5 +1,5 @@
-// What the milter does with a message once the SVM has answered (docs/design.md §2, "milter" rows), and
-// which direction a message has. Pure functions; libmilter calls live in milter_server.cc.
+// What the milter does with a message once the SVM has answered (docs/design.md §2, "milter" rows),
+// and which direction a message has. Pure functions; libmilter calls live in milter_server.cc.
 #ifndef VMSCAN_GUEST_AGENT_MILTER_MILTER_DECISION_H_
 #define VMSCAN_GUEST_AGENT_MILTER_MILTER_DECISION_H_
 

@@ -1,6 +1,6 @@
-// What the SMTP proxy does with a message once the SVM has answered (docs/design.md §2, "SMTP proxy,
-// outgoing"): relay it (maybe with an X-Vmscan-Status header) or refuse it with an SMTP reply.
-// Outgoing mail with a threat is refused whatever action the SVM sent. Pure function.
+// What the SMTP proxy does with a message once the SVM has answered (docs/design.md §2, "SMTP
+// proxy, outgoing"): relay it (maybe with an X-Vmscan-Status header) or refuse it with an SMTP
+// reply. Outgoing mail with a threat is refused whatever action the SVM sent. Pure function.
 #ifndef VMSCAN_GUEST_AGENT_SMTP_PROXY_SMTP_DECISION_H_
 #define VMSCAN_GUEST_AGENT_SMTP_PROXY_SMTP_DECISION_H_
 

@@ -1,6 +1,6 @@
-// SmtpProxy: the agent's outgoing SMTP proxy (docs/design.md §2, "SMTP proxy, outgoing"). Mail clients of
-// the VM submit to `smtp_proxy.listen`; each session is relayed to `smtp_proxy.upstream`, and
-// each message is scanned at end of DATA before the upstream sees it.
+// SmtpProxy: the agent's outgoing SMTP proxy (docs/design.md §2, "SMTP proxy, outgoing"). Mail
+// clients of the VM submit to `smtp_proxy.listen`; each session is relayed to
+// `smtp_proxy.upstream`, and each message is scanned at end of DATA before the upstream sees it.
 //
 //   auto proxy = SmtpProxy::Start(config, vm, [&](auto& md, auto msg) {
 //     return client->Scan(md, msg); });

@@ -1,6 +1,6 @@
-// SMTP throughput and added latency of the SMTP proxy (not run by ctest). One run measures three paths
-// with the same realistic ~20 KB messages (text part + base64 attachment, every message unique so
-// no verdict cache hits), at 1 and 16 concurrent clients:
+// SMTP throughput and added latency of the SMTP proxy (not run by ctest). One run measures three
+// paths with the same realistic ~20 KB messages (text part + base64 attachment, every message
+// unique so no verdict cache hits), at 1 and 16 concurrent clients:
 //   direct   : client -> sink
 //   vmscan   : client -> vmscan-agent (the real binary, `run`, SMTP proxy) -> sink, scanning
 //              through a real HostServer (libclamav, deploy/signatures) in this process
