@@ -85,28 +85,28 @@ absl::Status CheckTlsConfig(const v1::TlsConfig& tls, absl::string_view address,
                             absl::string_view prefix) {
   if (UsesTls(tls)) {
     if (tls.key_file().empty() || tls.ca_file().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          prefix, ".cert_file is set: mutual TLS also needs ", prefix, ".key_file and ", prefix,
-          ".ca_file (vmscanctl pki init makes all three)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, ".cert_file is set: mutual TLS also needs ", prefix,
+                       ".key_file and ", prefix, ".ca_file (vmscanctl pki init makes all three)"));
     }
     return absl::OkStatus();
   }
   if (!tls.crl_file().empty() || !tls.key_file().empty() || !tls.ca_file().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, ".key_file, ca_file or crl_file is set without ", prefix,
-        ".cert_file: set the certificate too for mutual TLS, or none of them"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, ".key_file, ca_file or crl_file is set without ", prefix,
+                     ".cert_file: set the certificate too for mutual TLS, or none of them"));
   }
   if (!tls.insecure_loopback()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "no TLS certificate for ", address, ": set ", prefix, ".cert_file, ", prefix,
-        ".key_file and ", prefix, ".ca_file (mutual TLS, see vmscanctl pki), or ", prefix,
-        ".insecure_loopback: true on a loopback address"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("no TLS certificate for ", address, ": set ", prefix, ".cert_file, ", prefix,
+                     ".key_file and ", prefix, ".ca_file (mutual TLS, see vmscanctl pki), or ",
+                     prefix, ".insecure_loopback: true on a loopback address"));
   }
   if (!IsLoopbackAddress(address)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        address, " is not a loopback address: plaintext (", prefix,
-        ".insecure_loopback) is allowed on loopback only; set ", prefix, ".cert_file, ", prefix,
-        ".key_file and ", prefix, ".ca_file for mutual TLS"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(address, " is not a loopback address: plaintext (", prefix,
+                     ".insecure_loopback) is allowed on loopback only; set ", prefix,
+                     ".cert_file, ", prefix, ".key_file and ", prefix, ".ca_file for mutual TLS"));
   }
   return absl::OkStatus();
 }

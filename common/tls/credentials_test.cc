@@ -60,7 +60,7 @@ class EchoPeerService final : public grpc::CallbackGenericService {
 
 struct CallResult {
   grpc::Status status;
-  std::string peer_uris;       // what the server saw
+  std::string peer_uris;      // what the server saw
   std::string server_serial;  // what the client saw of the server's certificate
 };
 
@@ -119,7 +119,8 @@ class TlsCredentialsTest : public ::testing::Test {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
         MakeChannelCredentials(tls, target, &args);
-    if (!creds.ok()) return {grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad config"), "", ""};
+    if (!creds.ok())
+      return {grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad config"), "", ""};
     auto channel = grpc::CreateCustomChannel(target, *creds, args);
     grpc::GenericStub stub(channel);
     grpc::ClientContext context;
@@ -246,8 +247,8 @@ TEST_F(TlsCredentialsTest, TheServerCertificateIsRotatedWithoutARestart) {
   StartServer(ServerTls());
   CallResult before = Call(VmTls());
   ASSERT_TRUE(before.status.ok());
-  absl::StatusOr<pki::IssuedFiles> next = pki::Issue(pki_, PeerRole::kSvm, "svm", "",
-                                                     {"localhost"}, {"127.0.0.1"}, pki::Validity());
+  absl::StatusOr<pki::IssuedFiles> next =
+      pki::Issue(pki_, PeerRole::kSvm, "svm", "", {"localhost"}, {"127.0.0.1"}, pki::Validity());
   ASSERT_TRUE(next.ok());
   ASSERT_NE(next->serial_hex, before.server_serial);
   std::string seen;

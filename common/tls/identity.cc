@@ -44,9 +44,9 @@ absl::StatusOr<PeerName> PeerNameFromUris(const std::vector<std::string>& uris) 
                      absl::StrJoin(uris, ", "), "]"));
   }
   if (found.size() > 1) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "the certificate names ", found.size(), " vmscan identities; exactly one is allowed: [",
-        absl::StrJoin(uris, ", "), "]"));
+    return absl::PermissionDeniedError(absl::StrCat("the certificate names ", found.size(),
+                                                    " vmscan identities; exactly one is allowed: [",
+                                                    absl::StrJoin(uris, ", "), "]"));
   }
   const PeerName& peer = found.front();
   if (peer.name.empty() || peer.name.size() > 128) {

@@ -26,9 +26,7 @@ struct PeerName {
   PeerRole role = PeerRole::kVm;
   std::string name;  // the VM id, the administrator's or the SVM's name
 
-  bool operator==(const PeerName& other) const {
-    return role == other.role && name == other.name;
-  }
+  bool operator==(const PeerName& other) const { return role == other.role && name == other.name; }
 };
 
 inline constexpr absl::string_view kVmUriPrefix = "urn:vmscan:vm:";

@@ -54,9 +54,9 @@ absl::StatusOr<absl::flat_hash_set<std::string>> RevocationList::Load() const {
   }
   ERR_clear_error();
   if (!signed_by_ca) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CRL ", crl_file_, " is not signed by a CA certificate of ", ca_file_,
-        " (a CRL of another PKI?); re-create it with vmscanctl pki revoke"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("CRL ", crl_file_, " is not signed by a CA certificate of ", ca_file_,
+                     " (a CRL of another PKI?); re-create it with vmscanctl pki revoke"));
   }
   absl::flat_hash_set<std::string> revoked;
   STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(crl.get());

@@ -176,8 +176,7 @@ absl::StatusOr<IssuedCertificate> CertificateAuthority::Issue(const LeafRequest&
   if (request.client_auth) usages.push_back("clientAuth");
   VMSCAN_RETURN_IF_ERROR(
       AddExtension(cert.get(), cert_.get(), NID_ext_key_usage, absl::StrJoin(usages, ",")));
-  VMSCAN_RETURN_IF_ERROR(
-      AddExtension(cert.get(), cert_.get(), NID_subject_key_identifier, "hash"));
+  VMSCAN_RETURN_IF_ERROR(AddExtension(cert.get(), cert_.get(), NID_subject_key_identifier, "hash"));
   VMSCAN_RETURN_IF_ERROR(
       AddExtension(cert.get(), cert_.get(), NID_authority_key_identifier, "keyid:always"));
   if (!san.empty()) {

@@ -3,8 +3,8 @@
 // X.509 v3 certificates that carry the vmscan identity as a URI SAN (common/tls/identity.h),
 // and CRLs.
 //
-//   VMSCAN_ASSIGN_OR_RETURN(CertificateAuthority ca, CertificateAuthority::Create("vmscan CA", ...));
-//   LeafRequest vm{.common_name = "desk-7", .uris = {"urn:vmscan:vm:4c4c..."},
+//   VMSCAN_ASSIGN_OR_RETURN(CertificateAuthority ca, CertificateAuthority::Create("vmscan CA",
+//   ...)); LeafRequest vm{.common_name = "desk-7", .uris = {"urn:vmscan:vm:4c4c..."},
 //                  .client_auth = true, ...};
 //   VMSCAN_ASSIGN_OR_RETURN(IssuedCertificate cert, ca.Issue(vm));
 //

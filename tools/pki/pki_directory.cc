@@ -78,8 +78,8 @@ absl::StatusOr<CertificateAuthority> LoadCa(const std::string& dir) {
 }
 
 std::string FormatEntry(const IndexEntry& e) {
-  return absl::StrCat(e.serial_hex, "\t", RoleWord(e.role), "\t", e.name, "\t", e.common_name,
-                      "\t", absl::ToUnixSeconds(e.not_after), "\t",
+  return absl::StrCat(e.serial_hex, "\t", RoleWord(e.role), "\t", e.name, "\t", e.common_name, "\t",
+                      absl::ToUnixSeconds(e.not_after), "\t",
                       e.revoked_at ? absl::StrCat(absl::ToUnixSeconds(*e.revoked_at)) : "-", "\n");
 }
 
@@ -200,12 +200,14 @@ std::string RoleWord(PeerRole role) {
 absl::Status InitPki(const std::string& dir, const InitOptions& options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::FailedPreconditionError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
   chmod(dir.c_str(), 0700);
   if (fs::exists(CaCert(dir), ec)) {
     return absl::AlreadyExistsError(
-        absl::StrCat(dir, " already holds a CA (ca.pem); issue more certificates with "
-                          "vmscanctl pki issue-vm / issue-svm / issue-admin"));
+        absl::StrCat(dir,
+                     " already holds a CA (ca.pem); issue more certificates with "
+                     "vmscanctl pki issue-vm / issue-svm / issue-admin"));
   }
   const absl::Time now = absl::Now();
   VMSCAN_ASSIGN_OR_RETURN(
@@ -224,8 +226,7 @@ absl::Status InitPki(const std::string& dir, const InitOptions& options) {
   VMSCAN_RETURN_IF_ERROR(
       IssueWith(dir, ca, PeerRole::kSvm, options.svm_name, "", dns, ips, options.leaf).status());
   VMSCAN_RETURN_IF_ERROR(
-      IssueWith(dir, ca, PeerRole::kAdmin, options.admin_name, "", {}, {}, options.leaf)
-          .status());
+      IssueWith(dir, ca, PeerRole::kAdmin, options.admin_name, "", {}, {}, options.leaf).status());
   return absl::OkStatus();
 }
 

@@ -118,8 +118,7 @@ TEST_F(PkiDirectoryTest, VmCertificateNamesTheVmAndRevocationReachesTheCrl) {
 
 TEST_F(PkiDirectoryTest, RevokeBySerialAcceptsLowerCaseAndLeadingZeros) {
   ASSERT_TRUE(InitPki(dir_, InitOptions()).ok());
-  absl::StatusOr<IssuedFiles> admin =
-      Issue(dir_, PeerRole::kAdmin, "bob", "", {}, {}, Validity());
+  absl::StatusOr<IssuedFiles> admin = Issue(dir_, PeerRole::kAdmin, "bob", "", {}, {}, Validity());
   ASSERT_TRUE(admin.ok());
   std::string serial = admin->serial_hex;
   for (char& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -155,8 +154,8 @@ TEST_F(PkiDirectoryTest, BadNamesAreRefusedBeforeAnythingIsWritten) {
   ASSERT_TRUE(InitPki(dir_, InitOptions()).ok());
   EXPECT_FALSE(Issue(dir_, PeerRole::kVm, "a/b", "", {}, {}, Validity()).ok());
   EXPECT_FALSE(Issue(dir_, PeerRole::kVm, "", "", {}, {}, Validity()).ok());
-  EXPECT_FALSE(Issue(dir_, PeerRole::kVm, "x,URI:urn:vmscan:admin:root", "", {}, {}, Validity())
-                   .ok());
+  EXPECT_FALSE(
+      Issue(dir_, PeerRole::kVm, "x,URI:urn:vmscan:admin:root", "", {}, {}, Validity()).ok());
   EXPECT_FALSE(Issue(dir_, PeerRole::kSvm, "svm-2", "", {"bad name"}, {}, Validity()).ok());
   EXPECT_FALSE(Issue(dir_, PeerRole::kSvm, "svm-2", "", {}, {"300.1.1.1"}, Validity()).ok());
   EXPECT_FALSE(Issue(dir_, PeerRole::kSvm, "svm-2", "", {}, {}, Validity()).ok());
