@@ -44,7 +44,7 @@ absl::Status WaitError(WaitResult result) {
 }
 
 Connection::Connection(EventLoop* loop, UniqueFd fd, std::string peer)
-    : loop_(loop), fd_(std::move(fd)), watch_(loop, fd_.get()), peer_(std::move(peer)) {
+    : fd_(std::move(fd)), watch_(loop, fd_.get()), peer_(std::move(peer)) {
   int flags = fcntl(fd_.get(), F_GETFL);
   fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK);
   int one = 1;

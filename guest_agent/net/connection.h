@@ -77,7 +77,6 @@ class Connection {
   // One read into `buf`: >0 bytes, 0 at EOF; waits as needed.
   Task<absl::StatusOr<size_t>> ReadSome(char* buf, size_t n, absl::Time deadline);
 
-  EventLoop* loop_;
   UniqueFd fd_;
   FdWatch watch_;
   std::string peer_;

@@ -1,5 +1,5 @@
-// Group paths (docs/design.md §4): "Managed devices/Finance/Desktops" — the names from the root down,
-// joined by "/". The root's name may be left out: "Finance/Desktops" means the same group.
+// Group paths (docs/design.md §4): "Managed devices/Finance/Desktops" — the names from the root
+// down, joined by "/". The root's name may be left out: "Finance/Desktops" means the same group.
 #ifndef VMSCAN_HOST_SERVER_CONTROL_GROUP_PATH_H_
 #define VMSCAN_HOST_SERVER_CONTROL_GROUP_PATH_H_
 

@@ -1,6 +1,6 @@
 // ScanBounds: limits tighter than the engine's own for the scans of one message — the limits of
-// the VM's policy (docs/design.md §4). The engine is compiled once with the SVM's limits and shared by all
-// VMs; a VM whose policy asks for less gets it per scan:
+// the VM's policy (docs/design.md §4). The engine is compiled once with the SVM's limits and shared
+// by all VMs; a VM whose policy asks for less gets it per scan:
 //
 //   ScopedScanBounds scope(bounds);        // on the scanning thread
 //   AnalyzeMessage(engine, message);       // every engine scan on this thread applies them

@@ -1,5 +1,5 @@
-// Disinfection (docs/design.md §2): every infected leaf MIME part is replaced by a short text/plain notice
-// naming the removed file and the threat, and the message gets an X-Vmscan-Status header.
+// Disinfection (docs/design.md §2): every infected leaf MIME part is replaced by a short text/plain
+// notice naming the removed file and the threat, and the message gets an X-Vmscan-Status header.
 //
 //   VMSCAN_ASSIGN_OR_RETURN(DisinfectResult cleaned,
 //                           Disinfect(raw, {{"2", "Eicar-Test-Signature"}}));

@@ -1,5 +1,6 @@
-// The Mail Anti-Virus action rules of docs/design.md §2 as pure functions: verdict + channel + settings →
-// the action the agent must take. No I/O, no state; the table-driven test covers every case.
+// The Mail Anti-Virus action rules of docs/design.md §2 as pure functions: verdict + channel +
+// settings → the action the agent must take. No I/O, no state; the table-driven test covers every
+// case.
 //
 //   if (WantsDisinfection(settings, verdict, channel, direction)) ok = TryDisinfect(...);
 //   ActionDecision d = DecideAction(settings, verdict, channel, direction, ok);

@@ -17,8 +17,8 @@
 namespace vmscan {
 namespace {
 
-// Disinfects and rescans. Empty when disinfection is not possible (docs/design.md §2: the threat is not
-// tied to removable parts, the message cannot be parsed, the infected part is the only content,
+// Disinfects and rescans. Empty when disinfection is not possible (docs/design.md §2: the threat is
+// not tied to removable parts, the message cannot be parsed, the infected part is the only content,
 // or the rewritten message still holds a threat).
 absl::StatusOr<std::string> TryDisinfect(const ScanEngine& engine, absl::string_view message,
                                          const MailAnalysis& analysis) {

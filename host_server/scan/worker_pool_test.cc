@@ -52,6 +52,7 @@ TEST(WorkerPoolTest, IdleWorkersAcceptWithZeroQueueDepth) {
   EXPECT_TRUE(pool.TrySubmit(blocker));
   EXPECT_FALSE(pool.TrySubmit(blocker));
   release.Notify();
+  pool.Shutdown();  // before `started` and `release` go: a worker may not have begun yet
 }
 
 // Holds the pool's only worker until released, so that what is submitted meanwhile waits.

@@ -14,8 +14,8 @@ v1::ServerConfig DefaultServerConfig();
 // InvalidArgument naming the field and the allowed range on the first problem found.
 absl::Status ValidateServerConfig(const v1::ServerConfig& config);
 
-// The settings of a VM that no policy and no local setting changes (docs/design.md §4 "defaults"): the
-// server config's mail_antivirus, limits and backup retention, Mail Anti-Virus enabled.
+// The settings of a VM that no policy and no local setting changes (docs/design.md §4 "defaults"):
+// the server config's mail_antivirus, limits and backup retention, Mail Anti-Virus enabled.
 v1::MailAntivirusSettings DefaultVmSettings(const v1::ServerConfig& config);
 
 }  // namespace vmscan

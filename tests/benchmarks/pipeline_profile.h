@@ -1,7 +1,7 @@
 // ExplainPipeline: where vmscan's verdict pipeline spends its time beyond the raw scan, message
-// by message and part by part (docs/design.md §3.3: a part libclamav already met inside the raw message
-// should cost no more than a hash). For each message of a corpus it times the SHA-256, the raw
-// scan, GMime's leaf extraction and each part's scan on the same warm engine, scans each part
+// by message and part by part (docs/design.md §3.3: a part libclamav already met inside the raw
+// message should cost no more than a hash). For each message of a corpus it times the SHA-256, the
+// raw scan, GMime's leaf extraction and each part's scan on the same warm engine, scans each part
 // again on a cold engine (no cache entry) for comparison, and checks whether libclamav's own
 // mail parser extracted byte-identical content (its temp files kept): only then can libclamav's
 // clean cache, keyed by content hash, answer the part scan.

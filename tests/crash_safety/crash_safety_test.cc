@@ -1,6 +1,6 @@
-// Crash safety of the Backup rule (docs/design.md §2, §5): "a copy of the original is saved in Backup
-// before the action is reported as done". The real vmscan-server binary runs with action AUTO
-// while client threads stream disinfectable and undisinfectable infected messages at it (so
+// Crash safety of the Backup rule (docs/design.md §2, §5): "a copy of the original is saved in
+// Backup before the action is reported as done". The real vmscan-server binary runs with action
+// AUTO while client threads stream disinfectable and undisinfectable infected messages at it (so
 // replies are DELIVER_DISINFECTED and DELETE, each with a backup id); the server is killed with
 // SIGKILL at random moments and restarted on the same state dir. The kill delays come from a
 // seed that is printed (VMSCAN_CRASH_SEED replays them; thread timing still varies). While the

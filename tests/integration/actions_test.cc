@@ -393,8 +393,8 @@ TEST(OnUnscannableTest, BlockBlocksAnEncryptedZipOnEveryChannelWithoutBackup) {
   }
 }
 
-// docs/design.md §5 / backup.proto: what a Backup record says about the message, with an envelope (CLI
-// with --from/--to) and without one (POP3).
+// docs/design.md §5 / backup.proto: what a Backup record says about the message, with an envelope
+// (CLI with --from/--to) and without one (POP3).
 class BackupRecordTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -1,6 +1,5 @@
 // vmscanctl: the administrator's command line for an SVM's host server (docs/design.md §4-§7):
-// Backup
-// (`vmscanctl backup ...`) over vmscan.v1.BackupAdmin; groups, VMs, policies and assignment
+// Backup (`vmscanctl backup ...`) over vmscan.v1.BackupAdmin; groups, VMs, policies and assignment
 // rules (`vmscanctl groups|vms|policy|rules ...`) over vmscan.v1.InventoryAdmin and PolicyAdmin.
 // Each area's commands live in its *_commands.cc (cli.h). Streams are injected so that tests
 // can run it in-process; main.cc only passes the process's own.

@@ -1,0 +1,156 @@
+#include "common/mail/verdict_key.h"
+
+#include <array>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/sha256.h"
+
+namespace vmscan {
+namespace {
+
+// Domain separation: the two forms of key can never collide with each other.
+constexpr absl::string_view kCutPrefix = "vmscan-verdict-key/1 cut\n";
+constexpr absl::string_view kWholePrefix = "vmscan-verdict-key/1 whole\n";
+
+constexpr std::array<absl::string_view, 18> kDeliveryFields = {
+    "received",
+    "return-path",
+    "delivered-to",
+    "x-original-to",
+    "to",
+    "cc",
+    "bcc",
+    "message-id",
+    "date",
+    "envelope-to",
+    "x-envelope-to",
+    "x-received",
+    "dkim-signature",
+    "arc-seal",
+    "arc-message-signature",
+    "arc-authentication-results",
+    "authentication-results",
+    "received-spf",
+};
+
+// RFC 5322 ftext: printable US-ASCII except ':'.
+bool IsFieldNameChar(char c) { return c >= 33 && c <= 126 && c != ':'; }
+
+// "  Content-Type: x" : a continuation line that a lenient parser might read as a field.
+bool LooksLikeField(absl::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  const size_t name_start = i;
+  while (i < line.size() && IsFieldNameChar(line[i])) ++i;
+  if (i == name_start) return false;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  return i < line.size() && line[i] == ':';
+}
+
+struct Field {
+  size_t begin = 0;  // first byte of the field's first line
+  size_t end = 0;    // one past the line end of its last line
+  bool delivery = false;
+};
+
+// The fields of the top-level header block and where the body (from the blank line) begins;
+// false with `why` when the block is not unambiguous (see the header).
+bool SplitHeader(absl::string_view message, std::vector<Field>* fields, size_t* blank_line,
+                 std::string* why) {
+  const size_t first_nl = message.find('\n');
+  if (first_nl == absl::string_view::npos) {
+    *why = "no line ends the header block";
+    return false;
+  }
+  const bool crlf = first_nl > 0 && message[first_nl - 1] == '\r';
+  size_t pos = 0;
+  while (true) {
+    const size_t nl = message.find('\n', pos);
+    if (nl == absl::string_view::npos) {
+      *why = "no blank line ends the header block";
+      return false;
+    }
+    if (nl + 1 > kMaxHeaderBytes) {
+      *why = absl::StrCat("header block over ", kMaxHeaderBytes, " bytes");
+      return false;
+    }
+    const bool has_cr = nl > pos && message[nl - 1] == '\r';
+    if (has_cr != crlf) {
+      *why = "mixed line endings in the header block";
+      return false;
+    }
+    const absl::string_view line = message.substr(pos, nl - pos - (has_cr ? 1 : 0));
+    if (line.find('\r') != absl::string_view::npos || line.find('\0') != absl::string_view::npos) {
+      *why = "bare CR or NUL in the header block";
+      return false;
+    }
+    if (line.empty()) {
+      *blank_line = pos;
+      return true;
+    }
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (fields->empty()) {
+        *why = "the header block starts with a continuation line";
+        return false;
+      }
+      if (fields->back().delivery && LooksLikeField(line)) {
+        *why = "a continuation line of a delivery field looks like a field";
+        return false;
+      }
+      fields->back().end = nl + 1;
+    } else {
+      size_t colon = 0;
+      while (colon < line.size() && IsFieldNameChar(line[colon])) ++colon;
+      if (colon == 0 || colon >= line.size() || line[colon] != ':') {
+        *why = "a header line is not a field (no name followed by ':')";
+        return false;
+      }
+      if (fields->size() == kMaxFields) {
+        *why = absl::StrCat("more than ", kMaxFields, " header fields");
+        return false;
+      }
+      fields->push_back({pos, nl + 1, IsDeliveryField(line.substr(0, colon))});
+    }
+    pos = nl + 1;
+  }
+}
+
+}  // namespace
+
+bool IsDeliveryField(absl::string_view name) {
+  for (absl::string_view field : kDeliveryFields) {
+    if (absl::EqualsIgnoreCase(name, field)) return true;
+  }
+  return false;
+}
+
+VerdictKey ComputeVerdictKey(absl::string_view message) {
+  VerdictKey key;
+  std::vector<Field> fields;
+  size_t blank_line = 0;
+  Sha256 hash;
+  if (!SplitHeader(message, &fields, &blank_line, &key.why_not_cut)) {
+    hash.Update(kWholePrefix);
+    hash.Update(message);
+    key.digest = hash.FinishHex();
+    return key;
+  }
+  hash.Update(kCutPrefix);
+  for (const Field& field : fields) {
+    const absl::string_view bytes = message.substr(field.begin, field.end - field.begin);
+    if (field.delivery) {
+      key.delivery_fields.append(bytes.data(), bytes.size());
+      key.cut = true;
+    } else {
+      hash.Update(bytes);
+    }
+  }
+  hash.Update(message.substr(blank_line));
+  key.digest = hash.FinishHex();
+  return key;
+}
+
+}  // namespace vmscan
