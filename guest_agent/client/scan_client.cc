@@ -60,10 +60,19 @@ bool IsScanQueueFull(const absl::Status& status) {
 
 std::unique_ptr<ScanClient> ScanClient::Create(const v1::AgentConfig& config) {
   std::unique_ptr<ScanClient> client(new ScanClient());
+  client->config_ = config;
+  absl::StatusOr<SvmCredentials> credentials = MakeSvmCredentials(config);
+  if (!credentials.ok()) {
+    // Not "no scanner": nothing may be delivered unscanned because of a broken TLS set-up.
+    client->setup_error_ = absl::FailedPreconditionError(
+        absl::StrCat("cannot set up the connection to the SVMs: ", credentials.status().message()));
+    VMSCAN_LOG(ERROR) << client->setup_error_.message();
+    return client;
+  }
   for (const std::string& address : config.servers()) {
     Server server;
     server.address = address;
-    server.channel = MakeSvmChannel(config, address, kMaxReplyBytes);
+    server.channel = MakeSvmChannel(config, *credentials, address, kMaxReplyBytes);
     server.stub = v1::ScanService::NewStub(server.channel);
     server.channel->GetState(/*try_to_connect=*/true);  // the first mail need not wait for TCP
     client->servers_.push_back(std::move(server));
@@ -85,10 +94,14 @@ absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
 
 absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
                                               const MessageSource& message) const {
+  if (!setup_error_.ok()) return setup_error_;
   std::vector<std::string> failures;
+  absl::Status refused;  // a handshake an SVM refused: never reported as "no scanner"
   for (const Server& server : servers_) {
     if (!server.channel->WaitForConnected(absl::ToChronoTime(absl::Now() + connect_timeout_))) {
-      failures.push_back(absl::StrCat(server.address, ": not reachable"));
+      absl::Status why = NotConnectedReason(config_, server.address);
+      if (absl::IsPermissionDenied(why)) refused = why;
+      failures.push_back(std::string(why.message()));
       continue;
     }
     absl::StatusOr<ScanResponse> response = ScanOn(server, metadata, message);
@@ -103,6 +116,7 @@ absl::StatusOr<ScanResponse> ScanClient::Scan(const v1::ScanMetadata& metadata,
     }
     failures.push_back(absl::StrCat(server.address, ": ", response.status().message()));
   }
+  if (!refused.ok()) return refused;
   return absl::UnavailableError(absl::StrCat("no scanner reachable (",
                                              failures.empty() ? "no servers configured" : "",
                                              absl::StrJoin(failures, "; "), ")"));

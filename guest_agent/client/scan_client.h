@@ -68,7 +68,9 @@ class ScanClient {
  public:
   static std::unique_ptr<ScanClient> Create(const v1::AgentConfig& config);
 
-  // UNAVAILABLE ("no scanner reachable ...") when no SVM answered; otherwise the SVM's error.
+  // UNAVAILABLE ("no scanner reachable ...") when no SVM answered; PERMISSION_DENIED when an SVM
+  // accepted TCP but refused this VM's TLS handshake (and none answered); FAILED_PRECONDITION
+  // when the TLS files could not be used; otherwise the SVM's error.
   absl::StatusOr<ScanResponse> Scan(const v1::ScanMetadata& metadata,
                                     absl::string_view message) const;
   // The same, reading the message chunk by chunk (O(chunk_bytes) memory for the upload). An
@@ -87,6 +89,8 @@ class ScanClient {
   absl::StatusOr<ScanResponse> ScanOn(const Server& server, const v1::ScanMetadata& metadata,
                                       const MessageSource& message) const;
 
+  v1::AgentConfig config_;
+  absl::Status setup_error_;  // credentials could not be made: every scan fails with it
   std::vector<Server> servers_;
   size_t chunk_bytes_ = 256 * 1024;
   absl::Duration timeout_ = absl::Minutes(5);

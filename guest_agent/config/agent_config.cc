@@ -5,6 +5,7 @@
 #include "common/config/config_loader.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/tls/credentials.h"
 #include "guest_agent/config/ip_network.h"
 
 namespace vmscan {
@@ -20,6 +21,9 @@ v1::AgentConfig DefaultAgentConfig() {
   config.set_on_no_scanner(v1::OnNoScanner::TEMPFAIL);
   config.set_shutdown_grace_ms(30000);
   config.set_heartbeat_interval_ms(10000);
+  // Plaintext to an SVM on this machine without a PKI (the demo); anything else needs mutual TLS.
+  config.mutable_tls()->set_insecure_loopback(true);
+  config.mutable_tls()->set_reload_interval_s(10);
   v1::SmtpProxyConfig* proxy = config.mutable_smtp_proxy();
   proxy->set_max_message_bytes(50ull << 20);
   proxy->set_max_line_bytes(4096);
@@ -111,6 +115,7 @@ absl::Status ValidateAgentConfig(const v1::AgentConfig& config) {
       return absl::InvalidArgumentError(
           absl::StrCat("servers: '", server, "' is not an address of the form host:port"));
     }
+    VMSCAN_RETURN_IF_ERROR(CheckTlsConfig(config.tls(), server, "tls"));
   }
   if (config.chunk_bytes() < 1024 || config.chunk_bytes() > (4u << 20)) {
     return absl::InvalidArgumentError(

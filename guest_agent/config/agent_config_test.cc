@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace vmscan {
@@ -19,12 +20,28 @@ TEST(AgentConfigTest, EmbeddedDefaultsWithoutAFile) {
 
 TEST(AgentConfigTest, FileThenOverrides) {
   std::string path = ::testing::TempDir() + "/agent_config_test.yaml";
-  std::ofstream(path) << "servers: [\"10.0.0.5:7350\", \"10.0.0.6:7350\"]\nvm:\n  name: desk-1\n";
+  std::ofstream(path) << "servers: [\"10.0.0.5:7350\", \"10.0.0.6:7350\"]\nvm:\n  name: desk-1\n"
+                         "tls: {cert_file: vm.pem, key_file: vm.key, ca_file: ca.pem}\n";
   absl::StatusOr<v1::AgentConfig> config = LoadAgentConfig(path, {"vm.id=abc"});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->servers_size(), 2);
   EXPECT_EQ(config->vm().name(), "desk-1");
   EXPECT_EQ(config->vm().id(), "abc");
+  EXPECT_EQ(config->tls().cert_file(), "vm.pem");
+}
+
+TEST(AgentConfigTest, PlaintextOnlyToLoopbackSvms) {
+  EXPECT_TRUE(LoadAgentConfig("", {"servers=127.0.0.1:7350,[::1]:7351"}).ok());
+  absl::StatusOr<v1::AgentConfig> remote =
+      LoadAgentConfig("", {"servers=127.0.0.1:7350,10.0.0.5:7350"});
+  ASSERT_FALSE(remote.ok());
+  EXPECT_THAT(std::string(remote.status().message()),
+              ::testing::HasSubstr("10.0.0.5:7350 is not a loopback address"));
+  EXPECT_THAT(std::string(remote.status().message()), ::testing::HasSubstr("tls.cert_file"));
+  absl::StatusOr<v1::AgentConfig> off = LoadAgentConfig("", {"tls.insecure_loopback=false"});
+  ASSERT_FALSE(off.ok());
+  EXPECT_THAT(std::string(off.status().message()),
+              ::testing::HasSubstr("tls.insecure_loopback: true"));
 }
 
 TEST(AgentConfigTest, BadValuesAreRefusedWithTheFieldName) {

@@ -67,10 +67,16 @@ void CallCanceller::Remove(grpc::ClientContext* context) {
 
 std::unique_ptr<AgentControlClient> AgentControlClient::Create(const v1::AgentConfig& config) {
   std::unique_ptr<AgentControlClient> client(new AgentControlClient());
+  absl::StatusOr<SvmCredentials> credentials = MakeSvmCredentials(config);
+  if (!credentials.ok()) {
+    client->setup_error_ = absl::FailedPreconditionError(
+        absl::StrCat("cannot set up the connection to the SVMs: ", credentials.status().message()));
+    return client;
+  }
   for (const std::string& address : config.servers()) {
     Server server;
     server.address = address;
-    server.channel = MakeSvmChannel(config, address, kMaxReplyBytes);
+    server.channel = MakeSvmChannel(config, *credentials, address, kMaxReplyBytes);
     server.stub = v1::AgentControl::NewStub(server.channel);
     client->servers_.push_back(std::move(server));
   }
@@ -97,6 +103,7 @@ bool AgentControlClient::WaitConnected(const Server& server, absl::Duration limi
 absl::Status AgentControlClient::CallFirstReachable(const Attempt& attempt, absl::Duration timeout,
                                                     absl::Duration connect_limit,
                                                     CallCanceller* cancel) const {
+  if (!setup_error_.ok()) return setup_error_;
   std::vector<std::string> failures;
   for (const Server& server : servers_) {
     if (!WaitConnected(server, connect_limit, cancel)) {
@@ -188,6 +195,7 @@ absl::StatusOr<v1::VmSettings> AgentControlClient::UpdateLocalSettings(
 absl::Status AgentControlClient::WatchSettings(
     const std::string& vm_id, CallCanceller* cancel,
     const std::function<void(const v1::VmSettings&)>& on_settings) const {
+  if (!setup_error_.ok()) return setup_error_;
   v1::WatchSettingsRequest request;
   request.set_vm_id(vm_id);
   std::vector<std::string> failures;

@@ -87,6 +87,7 @@ class AgentControlClient {
   absl::Status CallFirstReachable(const Attempt& attempt, absl::Duration timeout,
                                   absl::Duration connect_limit, CallCanceller* cancel) const;
 
+  absl::Status setup_error_;  // credentials could not be made: every call fails with it
   std::vector<Server> servers_;
   absl::Duration timeout_ = absl::Seconds(10);
   absl::Duration connect_timeout_ = absl::Seconds(3);

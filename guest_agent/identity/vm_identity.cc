@@ -10,6 +10,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/tls/certificate_info.h"
+#include "common/tls/credentials.h"
+#include "common/tls/identity.h"
 
 namespace vmscan {
 namespace {
@@ -79,6 +82,27 @@ void RememberVmId(const v1::AgentConfig& config, const v1::VmIdentity& vm) {
 absl::StatusOr<v1::VmIdentity> ResolveVmIdentity(const v1::AgentConfig& config,
                                                  const IdentitySources& sources) {
   v1::VmIdentity vm;
+  if (UsesTls(config.tls())) {
+    // The SVM knows this VM by its certificate; the agent calls itself the same.
+    absl::StatusOr<CertificateInfo> cert = ReadCertificateInfo(config.tls().cert_file());
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<PeerName> peer = PeerNameFromUris(cert->uris);
+    if (!peer.ok() || peer->role != PeerRole::kVm) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tls.cert_file ", config.tls().cert_file(), " is not a VM certificate (it needs a URI ",
+          kVmUriPrefix, "ID; vmscanctl pki issue-vm makes one)",
+          peer.ok() ? absl::StrCat(": it names ", DescribePeer(*peer)) : ""));
+    }
+    if (!config.vm().id().empty() && config.vm().id() != peer->name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("vm.id '", config.vm().id(), "' contradicts tls.cert_file, which names VM '",
+                       peer->name, "': leave vm.id empty or issue the certificate for this id"));
+    }
+    vm.set_id(peer->name);
+    vm.set_name(!config.vm().name().empty() ? config.vm().name() : cert->common_name);
+    vm.set_hypervisor_host(config.vm().host());
+    return vm;
+  }
   if (!config.vm().id().empty()) {
     vm.set_id(config.vm().id());
   } else if (std::string dmi = ReadTrimmed(sources.dmi_uuid_path); Plausible(dmi)) {

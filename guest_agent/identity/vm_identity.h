@@ -1,5 +1,7 @@
 // Who this VM is, as the agent tells the SVM: config overrides first, then what the machine says.
 //
+//   With mutual TLS (tls.cert_file set) the certificate decides: id = its urn:vmscan:vm: URI
+//   (vm.id, if set, must be the same), name = vm.name, else the certificate's CN. Otherwise:
 //   id:   vm.id, else the DMI product UUID (/sys/class/dmi/id/product_uuid, readable by root)
 //         when it is plausible (not all zeros or all F), else the id kept in <state_dir>/vm-id,
 //         else a random id generated once and kept there. `vmscan-agent run` copies a DMI UUID to

@@ -115,9 +115,9 @@ absl::Status Authorizer::AuthorizeVm(const Caller& caller, absl::string_view met
   if (caller.kind == Caller::Kind::kVm && claimed_vm_id == caller.name) return absl::OkStatus();
   VMSCAN_LOG(WARNING) << method << " refused for " << caller.Describe() << ": it names VM '"
                       << claimed_vm_id << "'";
-  return absl::PermissionDeniedError(absl::StrCat(
-      "this certificate is for ", caller.kind == Caller::Kind::kVm ? "VM " : "SVM ", caller.name,
-      "; it may not act for VM '", claimed_vm_id, "'"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("this certificate is for ", caller.kind == Caller::Kind::kVm ? "VM " : "SVM ",
+                   caller.name, "; it may not act for VM '", claimed_vm_id, "'"));
 }
 
 bool Authorizer::Revoked(const grpc::ServerContextBase& context) const {

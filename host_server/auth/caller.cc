@@ -39,9 +39,9 @@ std::string Caller::Describe() const {
       who = "local caller";
       break;
     case Kind::kVm:
-      who = absl::StrCat("VM ", name, common_name.empty() || common_name == name
-                                          ? ""
-                                          : absl::StrCat(" (", common_name, ")"));
+      who = absl::StrCat(
+          "VM ", name,
+          common_name.empty() || common_name == name ? "" : absl::StrCat(" (", common_name, ")"));
       break;
     case Kind::kAdmin:
       who = absl::StrCat("administrator ", name);

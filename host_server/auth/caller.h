@@ -21,7 +21,7 @@ namespace vmscan {
 struct Caller {
   enum class Kind { kLocal, kVm, kAdmin, kSvm };
   Kind kind = Kind::kLocal;
-  std::string name;  // the VM id, or the administrator's / SVM's name; empty for kLocal
+  std::string name;         // the VM id, or the administrator's / SVM's name; empty for kLocal
   std::string common_name;  // the certificate's CN (a VM's name), if any
   std::string peer;         // the transport address, as gRPC spells it ("ipv4:10.0.0.7:51234")
 

@@ -9,13 +9,12 @@
 
 namespace vmscan {
 
-std::unique_ptr<BackupClient> BackupClient::Create(const std::string& server,
-                                                   absl::Duration timeout) {
-  return std::unique_ptr<BackupClient>(new BackupClient(server, timeout));
+std::unique_ptr<BackupClient> BackupClient::Create(const ServerTarget& target) {
+  return std::unique_ptr<BackupClient>(new BackupClient(target));
 }
 
-BackupClient::BackupClient(std::string server, absl::Duration timeout)
-    : channel_(std::move(server), timeout), stub_(v1::BackupAdmin::NewStub(channel_.channel())) {}
+BackupClient::BackupClient(const ServerTarget& target)
+    : channel_(target), stub_(v1::BackupAdmin::NewStub(channel_.channel())) {}
 
 absl::StatusOr<v1::ListBackupsResponse> BackupClient::List(const v1::BackupFilter& filter) {
   grpc::ClientContext context;
@@ -91,6 +90,16 @@ absl::StatusOr<v1::BackupRecord> BackupClient::Export(
         ", the record says ", record.size(), " bytes with SHA-256 ", record.sha256()));
   }
   return record;
+}
+
+absl::StatusOr<v1::BackupRecord> BackupClient::Restore(const std::string& id) {
+  grpc::ClientContext context;
+  VMSCAN_RETURN_IF_ERROR(Prepare(context));
+  v1::RestoreBackupRequest request;
+  request.set_id(id);
+  v1::RestoreBackupResponse response;
+  VMSCAN_RETURN_IF_ERROR(FromGrpcStatus(stub_->RestoreBackup(&context, request, &response)));
+  return std::move(*response.mutable_record());
 }
 
 absl::Status BackupClient::Delete(const std::string& id) {

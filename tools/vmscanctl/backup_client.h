@@ -1,7 +1,7 @@
 // BackupClient: vmscanctl's side of vmscan.v1.BackupAdmin (protos/vmscan/v1/admin.proto).
 //
 //   std::unique_ptr<BackupClient> client =
-//       BackupClient::Create("127.0.0.1:7350", absl::Seconds(30));
+//       BackupClient::Create(ServerTarget());
 //   absl::StatusOr<v1::BackupRecord> record = client->Get(id);
 //   if (absl::IsUnavailable(record.status())) ...  // the server cannot be reached
 //
@@ -28,7 +28,7 @@ namespace vmscan {
 
 class BackupClient {
  public:
-  static std::unique_ptr<BackupClient> Create(const std::string& server, absl::Duration timeout);
+  static std::unique_ptr<BackupClient> Create(const ServerTarget& target);
 
   absl::StatusOr<v1::ListBackupsResponse> List(const v1::BackupFilter& filter);
   absl::StatusOr<v1::BackupRecord> Get(const std::string& id);
@@ -41,6 +41,9 @@ class BackupClient {
   absl::StatusOr<v1::BackupRecord> Export(const std::string& id,
                                           absl::FunctionRef<absl::Status(absl::string_view)> sink);
 
+  // Sends the original of `id` back to its VM (BackupAdmin.RestoreBackup): the record with the
+  // new pending RestoreEvent last.
+  absl::StatusOr<v1::BackupRecord> Restore(const std::string& id);
   absl::Status Delete(const std::string& id);
   // Returns how many records were removed.
   absl::StatusOr<uint64_t> Purge(const v1::PurgeBackupsRequest& request);
@@ -49,7 +52,7 @@ class BackupClient {
   const std::string& server() const { return channel_.server(); }
 
  private:
-  BackupClient(std::string server, absl::Duration timeout);
+  explicit BackupClient(const ServerTarget& target);
 
   absl::Status Prepare(grpc::ClientContext& context) { return channel_.Prepare(context); }
 

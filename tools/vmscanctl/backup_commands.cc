@@ -24,15 +24,14 @@ namespace {
 // carry the id only, so the inventory resolves the name. Text the inventory does not know (a VM
 // deleted from it keeps its records) and a server without an inventory take `vm` as the id.
 absl::StatusOr<std::string> BackupVmId(const Invocation& inv, const std::string& vm) {
-  absl::StatusOr<v1::VmRecord> record =
-      InventoryPolicyClient::Create(inv.server, inv.timeout())->GetVm(vm);
+  absl::StatusOr<v1::VmRecord> record = InventoryPolicyClient::Create(inv.target())->GetVm(vm);
   if (record.ok()) return record->vm().id();
   if (absl::IsNotFound(record.status()) || absl::IsUnimplemented(record.status())) return vm;
   return record.status();
 }
 
 int List(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.target());
   v1::BackupFilter filter;
   const absl::Time now = absl::Now();
   for (const auto& [name, value] : inv.options) {
@@ -69,7 +68,7 @@ int List(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Show(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.target());
   const std::string& id = inv.args[0];
   absl::StatusOr<v1::BackupRecord> record = client->Get(id);
   if (!record.ok()) return Fail(err, absl::StrCat("backup show ", id), record.status());
@@ -77,7 +76,7 @@ int Show(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Export(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.target());
   const std::string& id = inv.args[0];
   const std::string what = absl::StrCat("backup export ", id);
   auto output = inv.options.find("-o");
@@ -125,8 +124,50 @@ int Export(const Invocation& inv, std::ostream& out, std::ostream& err) {
                                      " bytes, SHA-256 ", record->sha256(), " verified\n"));
 }
 
+// The restore asked for last, with its delivery time once the VM's agent confirmed it.
+const v1::RestoreEvent* LastRestore(const v1::BackupRecord& record) {
+  return record.restores().empty() ? nullptr : &record.restores(record.restores_size() - 1);
+}
+
+int Restore(const Invocation& inv, std::ostream& out, std::ostream& err) {
+  auto client = BackupClient::Create(inv.target());
+  const std::string& id = inv.args[0];
+  const std::string what = absl::StrCat("backup restore ", id);
+  absl::StatusOr<v1::BackupRecord> record = client->Restore(id);
+  if (!record.ok()) return Fail(err, what, record.status());
+  const int64_t asked = LastRestore(*record)->requested_unix_micros();
+  const std::string vm =
+      DisplayText(record->vm().name().empty() ? record->vm().id() : record->vm().name());
+  if (inv.has("--wait")) {
+    const absl::Time give_up = absl::Now() + inv.timeout();
+    while (true) {
+      const v1::RestoreEvent* last = LastRestore(*record);
+      if (last != nullptr && last->requested_unix_micros() == asked &&
+          last->delivered_unix_micros() > 0) {
+        return WriteOut(out, err,
+                        inv.json ? ToJson(*record)
+                                 : absl::StrCat("restored ", DisplayText(id), " to VM ", vm, ": ",
+                                                DisplayText(last->delivered_to()), "\n"));
+      }
+      if (absl::Now() >= give_up) {
+        err << "vmscanctl: " << what << ": VM " << vm << " has not fetched it within "
+            << absl::FormatDuration(inv.timeout())
+            << " (is its agent running?); the restore stays pending\n";
+        return kCtlServerError;
+      }
+      absl::SleepFor(absl::Milliseconds(500));
+      record = client->Get(id);
+      if (!record.ok()) return Fail(err, what, record.status());
+    }
+  }
+  return WriteOut(out, err,
+                  inv.json ? ToJson(*record)
+                           : absl::StrCat("restore of ", DisplayText(id), " sent to VM ", vm,
+                                          ": its agent writes it at its next heartbeat\n"));
+}
+
 int Delete(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.target());
   const std::string& id = inv.args[0];
   if (absl::Status s = client->Delete(id); !s.ok()) {
     return Fail(err, absl::StrCat("backup delete ", id), s);
@@ -137,7 +178,7 @@ int Delete(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Purge(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.target());
   auto older_than = inv.options.find("--older-than");
   const bool by_age = older_than != inv.options.end();
   if (by_age == inv.has("--all")) {
@@ -166,7 +207,7 @@ int Purge(const Invocation& inv, std::ostream& out, std::ostream& err) {
 }
 
 int Stats(const Invocation& inv, std::ostream& out, std::ostream& err) {
-  auto client = BackupClient::Create(inv.server, inv.timeout());
+  auto client = BackupClient::Create(inv.target());
   absl::StatusOr<v1::BackupStats> stats = client->Stats();
   if (!stats.ok()) return Fail(err, "backup stats", stats.status());
   return WriteOut(out, err, inv.json ? ToJson(*stats) : FormatStats(*stats));
@@ -179,6 +220,7 @@ const std::vector<CommandSpec>& BackupCommands() {
       {"list", {}, false, {"--vm", "--since", "--until", "--threat", "--action", "--limit"}, List},
       {"show", {{"ID", "which backup id?"}}, false, {}, Show},
       {"export", {{"ID", "which backup id?"}}, false, {"-o"}, Export},
+      {"restore", {{"ID", "which backup id?"}}, false, {"--wait"}, Restore},
       {"delete", {{"ID", "which backup id?"}}, false, {}, Delete},
       {"purge", {}, false, {"--older-than", "--all"}, Purge},
       {"stats", {}, false, {}, Stats},

@@ -20,6 +20,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tools/vmscanctl/server_channel.h"
+#include "vmscan/v1/config.pb.h"
 
 namespace vmscan {
 
@@ -27,6 +29,7 @@ namespace vmscan {
 struct Invocation {
   std::string server = "127.0.0.1:7350";
   int64_t timeout_ms = 30000;
+  v1::TlsConfig tls;  // --cert, --key, --cacert, --server-name (or VMSCANCTL_* variables)
   bool json = false;
   std::string area;                            // "backup", "groups", ...
   std::string command;                         // "list", "show", ...
@@ -35,6 +38,7 @@ struct Invocation {
   std::set<std::string> switches;              // "--all", "--lock", ...
 
   absl::Duration timeout() const { return absl::Milliseconds(timeout_ms); }
+  ServerTarget target() const { return {server, timeout(), tls}; }
   bool has(absl::string_view option) const {
     return options.count(std::string(option)) > 0 || switches.count(std::string(option)) > 0;
   }
@@ -65,6 +69,7 @@ const std::vector<CommandSpec>& GroupCommands();
 const std::vector<CommandSpec>& VmCommands();
 const std::vector<CommandSpec>& PolicyCommands();
 const std::vector<CommandSpec>& RuleCommands();
+const std::vector<CommandSpec>& PkiCommands();
 
 // "vmscanctl: MESSAGE\n(see 'vmscanctl --help')"; returns kCtlUsage.
 int Usage(std::ostream& err, absl::string_view message);

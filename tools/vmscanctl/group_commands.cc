@@ -13,7 +13,7 @@ namespace vmscan {
 namespace {
 
 std::unique_ptr<InventoryPolicyClient> Client(const Invocation& inv) {
-  return InventoryPolicyClient::Create(inv.server, inv.timeout());
+  return InventoryPolicyClient::Create(inv.target());
 }
 
 int List(const Invocation& inv, std::ostream& out, std::ostream& err) {

@@ -7,13 +7,12 @@
 
 namespace vmscan {
 
-std::unique_ptr<InventoryPolicyClient> InventoryPolicyClient::Create(const std::string& server,
-                                                                     absl::Duration timeout) {
-  return std::unique_ptr<InventoryPolicyClient>(new InventoryPolicyClient(server, timeout));
+std::unique_ptr<InventoryPolicyClient> InventoryPolicyClient::Create(const ServerTarget& target) {
+  return std::unique_ptr<InventoryPolicyClient>(new InventoryPolicyClient(target));
 }
 
-InventoryPolicyClient::InventoryPolicyClient(std::string server, absl::Duration timeout)
-    : channel_(std::move(server), timeout),
+InventoryPolicyClient::InventoryPolicyClient(const ServerTarget& target)
+    : channel_(target),
       inventory_(v1::InventoryAdmin::NewStub(channel_.channel())),
       policy_(v1::PolicyAdmin::NewStub(channel_.channel())) {}
 

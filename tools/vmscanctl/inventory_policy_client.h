@@ -2,7 +2,7 @@
 // vmscan.v1.PolicyAdmin (protos/vmscan/v1/control.proto).
 //
 //   std::unique_ptr<InventoryPolicyClient> client =
-//       InventoryPolicyClient::Create("127.0.0.1:7350", absl::Seconds(30));
+//       InventoryPolicyClient::Create(ServerTarget());
 //   absl::StatusOr<v1::Group> group = client->CreateGroup("Managed devices/Finance");
 //   if (absl::IsAlreadyExists(group.status())) ...
 //
@@ -26,8 +26,7 @@ namespace vmscan {
 
 class InventoryPolicyClient {
  public:
-  static std::unique_ptr<InventoryPolicyClient> Create(const std::string& server,
-                                                       absl::Duration timeout);
+  static std::unique_ptr<InventoryPolicyClient> Create(const ServerTarget& target);
 
   // Groups, addressed by path ("Managed devices/Finance").
   absl::StatusOr<v1::Group> CreateGroup(const std::string& path);
@@ -54,7 +53,7 @@ class InventoryPolicyClient {
                                                                   uint32_t limit);
 
  private:
-  InventoryPolicyClient(std::string server, absl::Duration timeout);
+  explicit InventoryPolicyClient(const ServerTarget& target);
 
   // One unary call of `stub` with a prepared context.
   template <typename Stub, typename Request, typename Response>

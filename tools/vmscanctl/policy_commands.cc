@@ -23,7 +23,7 @@ namespace vmscan {
 namespace {
 
 std::unique_ptr<InventoryPolicyClient> Client(const Invocation& inv) {
-  return InventoryPolicyClient::Create(inv.server, inv.timeout());
+  return InventoryPolicyClient::Create(inv.target());
 }
 
 // Who the policy history names: the administrator behind sudo, else the user (from the

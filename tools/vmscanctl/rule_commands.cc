@@ -16,7 +16,7 @@ namespace vmscan {
 namespace {
 
 std::unique_ptr<InventoryPolicyClient> Client(const Invocation& inv) {
-  return InventoryPolicyClient::Create(inv.server, inv.timeout());
+  return InventoryPolicyClient::Create(inv.target());
 }
 
 std::string Option(const Invocation& inv, const std::string& name) {

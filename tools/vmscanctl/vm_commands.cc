@@ -14,7 +14,7 @@ namespace vmscan {
 namespace {
 
 std::unique_ptr<InventoryPolicyClient> Client(const Invocation& inv) {
-  return InventoryPolicyClient::Create(inv.server, inv.timeout());
+  return InventoryPolicyClient::Create(inv.target());
 }
 
 // "desk-7 (4c4c4544-...)", or the id alone when the VM has no name.

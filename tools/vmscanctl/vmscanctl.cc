@@ -1,5 +1,6 @@
 #include "tools/vmscanctl/vmscanctl.h"
 
+#include <cstdlib>
 #include <map>
 #include <ostream>
 #include <set>
@@ -14,11 +15,12 @@
 namespace vmscan {
 
 const char kVmscanctlUsage[] =
-    R"(Usage: vmscanctl [--server HOST:PORT] [--timeout MS] [--json] AREA COMMAND [ARGS]
+    R"(Usage: vmscanctl [--server HOST:PORT] [--cert F --key F --cacert F] [--timeout MS] [--json]
+                 AREA COMMAND [ARGS]
 
 Administers a vmscan host server (SVM): its Backup (the originals of the messages it deleted
 or disinfected), the administration groups and their Mail Anti-Virus policies, and the
-inventory of protected VMs.
+inventory of protected VMs; and the deployment's own PKI for mutual TLS (pki).
 
 Backup:
   backup list [FILTERS]       records, newest first, as an aligned table
@@ -35,6 +37,10 @@ Backup:
                               -o. Size and SHA-256 are verified before the message reaches
                               standard output or FILE; FILE (mode 0600) appears complete or not
                               at all, and replaces an existing file.
+  backup restore ID [--wait]  sends the original back to its VM: the VM's agent fetches it at
+                              its next heartbeat and writes it, mode 0600, to its restore_dir
+                              as ID.eml; --wait until the agent reports it written (or
+                              --timeout passes). The record keeps who restored what and when
   backup delete ID            removes one record (also a damaged one)
   backup purge --older-than D | --all
                               removes the records older than D (90m, 2h, 30d), or every record
@@ -90,8 +96,30 @@ Assignment rules place a VM that registers for the first time (first match by po
                               --position the rule goes after the last one
   rules delete ID
 
+PKI for mutual TLS (docs/security.md; works on a directory here, no server is contacted):
+  pki init DIR [--svm-name N] [--dns NAMES] [--ip ADDRS] [--admin-name N] [--days N]
+                              a new CA in DIR (mode 0700), an empty CRL, a certificate for the
+                              first SVM (default name svm; its DNS names and IP addresses,
+                              comma-separated, default localhost,127.0.0.1,::1) and for the
+                              first administrator (default name admin)
+  pki issue-vm --id ID --name NAME DIR
+                              a VM's agent certificate: URI urn:vmscan:vm:ID, CN NAME
+  pki issue-svm --name N (--dns NAMES | --ip ADDRS) DIR
+  pki issue-admin --name N DIR
+                              certificates are valid for --days N (default 397), or between
+                              --not-before T and --not-after T (RFC 3339)
+  pki revoke DIR (SERIAL | --vm ID | --admin N | --svm N)
+                              adds the certificate(s) to DIR/crl.pem: SVMs with tls.crl_file
+                              pointing at it refuse them at their next connection or call
+  pki list DIR                every certificate issued: serial, kind, name, expiry, state
+
 Options (anywhere on the line):
-  --server HOST:PORT   the server's gRPC address (default 127.0.0.1:7350)
+  --server HOST:PORT   the server's gRPC address (default 127.0.0.1:7350, or $VMSCANCTL_SERVER)
+  --cert FILE, --key FILE, --cacert FILE
+                       an administrator's certificate and key and the CA of the server's
+                       certificate: mutual TLS (defaults: $VMSCANCTL_CERT, $VMSCANCTL_KEY,
+                       $VMSCANCTL_CACERT). Without them: plaintext, to a loopback server only
+  --server-name NAME   the name the server's certificate must carry (default: --server's host)
   --timeout MS         deadline of each call to the server, connecting included (default 30000)
   --json               print canonical proto3 JSON instead of text (not with export to stdout)
   --help, --version
@@ -114,24 +142,23 @@ namespace {
 // in each area's CommandSpec.
 const std::set<std::string>& ValueOptions() {
   static const auto* options = new std::set<std::string>{
-      "--vm",    "--since", "--until", "--threat",   "--action",     "--limit",     "-o",
-      "--group", "--name",  "--host",  "--position", "--if-version", "--older-than"};
+      "--vm",         "--since",      "--until",     "--threat",     "--action",   "--limit",
+      "-o",           "--group",      "--name",      "--host",       "--position", "--if-version",
+      "--older-than", "--id",         "--svm-name",  "--admin-name", "--dns",      "--ip",
+      "--days",       "--not-before", "--not-after", "--admin",      "--svm"};
   return *options;
 }
 const std::set<std::string>& Switches() {
   static const auto* switches =
-      new std::set<std::string>{"--all", "--recursive", "--lock", "--unlock"};
+      new std::set<std::string>{"--all", "--recursive", "--lock", "--unlock", "--wait"};
   return *switches;
 }
 
 const std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>& Areas() {
   static const auto* areas =
       new std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>{
-          {"backup", &BackupCommands()},
-          {"groups", &GroupCommands()},
-          {"vms", &VmCommands()},
-          {"policy", &PolicyCommands()},
-          {"rules", &RuleCommands()}};
+          {"backup", &BackupCommands()}, {"groups", &GroupCommands()}, {"vms", &VmCommands()},
+          {"policy", &PolicyCommands()}, {"rules", &RuleCommands()},   {"pki", &PkiCommands()}};
   return *areas;
 }
 
@@ -154,6 +181,12 @@ int Parse(const std::vector<std::string>& args, Invocation& inv, const CommandSp
   std::vector<std::string> words;
   while (!cl.done()) {
     if (cl.Flag("--server", &inv.server)) continue;
+    if (cl.Flag("--cert", inv.tls.mutable_cert_file()) ||
+        cl.Flag("--key", inv.tls.mutable_key_file()) ||
+        cl.Flag("--cacert", inv.tls.mutable_ca_file()) ||
+        cl.Flag("--server-name", inv.tls.mutable_server_name())) {
+      continue;
+    }
     if (cl.Flag("--timeout", &value)) {
       if (!absl::SimpleAtoi(value, &inv.timeout_ms) || inv.timeout_ms <= 0) {
         return Usage(err, absl::StrCat("--timeout wants milliseconds > 0, not \"", value, "\""));
@@ -196,6 +229,12 @@ int Parse(const std::vector<std::string>& args, Invocation& inv, const CommandSp
     if (cl.error().ok()) return Usage(err, absl::StrCat("unknown option '", cl.current(), "'"));
   }
   if (!cl.error().ok()) return Usage(err, cl.error().message());
+  const bool some_tls =
+      !inv.tls.cert_file().empty() || !inv.tls.key_file().empty() || !inv.tls.ca_file().empty();
+  if (some_tls &&
+      (inv.tls.cert_file().empty() || inv.tls.key_file().empty() || inv.tls.ca_file().empty())) {
+    return Usage(err, "mutual TLS needs all three of --cert, --key and --cacert");
+  }
   if (words.empty()) {
     err << kVmscanctlUsage;
     return kCtlUsage;
@@ -243,6 +282,11 @@ int Parse(const std::vector<std::string>& args, Invocation& inv, const CommandSp
 
 int RunVmscanctl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Invocation inv;
+  // The environment gives defaults (as etcdctl's ETCDCTL_*), the command line wins.
+  if (const char* v = std::getenv("VMSCANCTL_SERVER"); v != nullptr && *v) inv.server = v;
+  if (const char* v = std::getenv("VMSCANCTL_CERT"); v != nullptr && *v) inv.tls.set_cert_file(v);
+  if (const char* v = std::getenv("VMSCANCTL_KEY"); v != nullptr && *v) inv.tls.set_key_file(v);
+  if (const char* v = std::getenv("VMSCANCTL_CACERT"); v != nullptr && *v) inv.tls.set_ca_file(v);
   const CommandSpec* spec = nullptr;
   if (int rc = Parse(args, inv, &spec, out, err); rc >= 0) return rc;
   return spec->run(inv, out, err);
