@@ -168,7 +168,7 @@ class ClamavEngineTest : public ::testing::Test {
 
   static EngineVerdict MustScan(const ScanEngine& engine, absl::string_view data,
                                 absl::string_view name) {
-    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, name);
+    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, name, ScanBounds());
     EXPECT_TRUE(verdict.ok()) << name << ": " << verdict.status();
     return verdict.ok() ? *std::move(verdict) : EngineVerdict{};
   }
@@ -504,7 +504,7 @@ TEST_F(ClamavEngineTest, ConcurrentScansGiveCorrectResults) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < kRounds; ++round) {
         const Case& c = cases[(t + round) % cases.size()];
-        absl::StatusOr<EngineVerdict> verdict = engine_->Scan(c.data, c.name);
+        absl::StatusOr<EngineVerdict> verdict = engine_->Scan(c.data, c.name, ScanBounds());
         if (!verdict.ok() || verdict->threats != c.threats ||
             verdict->unscannable != c.unscannable) {
           ++failures;
@@ -604,7 +604,7 @@ TEST_F(ClamavEngineTest, MissingTempDirIsCreatedPrivate) {
 TEST_F(ClamavEngineTest, DecodedPartAfterRawMessageHitsTheCache) {
   auto time_ms = [](const ScanEngine& engine, const std::string& data) {
     auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, "timed");
+    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, "timed", ScanBounds());
     EXPECT_TRUE(verdict.ok() && !verdict->infected() && !verdict->unscannable);
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
         .count();
@@ -633,7 +633,8 @@ TEST_F(ClamavEngineTest, RecordsTheMessageItsPartsAndTextInNormalizedForm) {
   const std::string text = "Dear Bob,\r\nthe figures are attached.\r\n\r\nAlice";
   const std::string attachment = RandomBytes(4096, 7);
   const std::string mail = MailWithAttachment(text, "data.bin", attachment);
-  absl::StatusOr<EngineVerdict> verdict = engine_->ScanRecordingInspected(mail, "message");
+  absl::StatusOr<EngineVerdict> verdict =
+      engine_->ScanRecordingInspected(mail, "message", ScanBounds());
   ASSERT_TRUE(verdict.ok()) << verdict.status();
   EXPECT_FALSE(verdict->infected());
   EXPECT_FALSE(verdict->unscannable.has_value());
@@ -665,18 +666,21 @@ TEST_F(ClamavEngineTest, PartsThatAreCacheHitsAreStillRecorded) {
   const std::string text = "Quarterly numbers below.\r\nRegards\r\n";
   const std::string attachment = RandomBytes(8192, 11);
   const std::string mail = MailWithAttachment(text, "q.bin", attachment);
-  absl::StatusOr<EngineVerdict> first = engine_->ScanRecordingInspected(mail, "first");
+  absl::StatusOr<EngineVerdict> first =
+      engine_->ScanRecordingInspected(mail, "first", ScanBounds());
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->inspected.exact.contains(Sha256Hex(attachment)));
   MustScan(attachment, "part");
   const std::string copy = absl::StrCat("Delivered-To: carol@example.com\r\n", mail);
-  absl::StatusOr<EngineVerdict> second = engine_->ScanRecordingInspected(copy, "copy");
+  absl::StatusOr<EngineVerdict> second =
+      engine_->ScanRecordingInspected(copy, "copy", ScanBounds());
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE(second->inspected.exact.contains(Sha256Hex(copy)));
   EXPECT_TRUE(second->inspected.exact.contains(Sha256Hex(attachment)));
   EXPECT_TRUE(second->inspected.text.contains(TextFingerprint(text)));
 
-  absl::StatusOr<EngineVerdict> again = engine_->ScanRecordingInspected(mail, "again");
+  absl::StatusOr<EngineVerdict> again =
+      engine_->ScanRecordingInspected(mail, "again", ScanBounds());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(again->infected());
   EXPECT_TRUE(again->inspected.exact.contains(Sha256Hex(mail)));
@@ -685,7 +689,8 @@ TEST_F(ClamavEngineTest, PartsThatAreCacheHitsAreStillRecorded) {
 
 TEST_F(ClamavEngineTest, InfectedMessageStillRecordsAndReportsTheThreat) {
   const std::string mail = MailWithAttachment("see attached\r\n", "eicar.com", kEicar);
-  absl::StatusOr<EngineVerdict> verdict = engine_->ScanRecordingInspected(mail, "message");
+  absl::StatusOr<EngineVerdict> verdict =
+      engine_->ScanRecordingInspected(mail, "message", ScanBounds());
   ASSERT_TRUE(verdict.ok()) << verdict.status();
   EXPECT_THAT(verdict->threats, ElementsAre(kEicarName));
   EXPECT_TRUE(verdict->inspected.exact.contains(Sha256Hex(kEicar)));

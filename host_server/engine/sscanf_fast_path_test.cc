@@ -165,7 +165,7 @@ class LogicalSignatureTest : public ::testing::Test {
   static std::string Hex(const std::string& text) { return absl::BytesToHexString(text); }
 
   std::vector<std::string> Threats(const std::string& text) {
-    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(text, "sample.txt");
+    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(text, "sample.txt", ScanBounds());
     EXPECT_TRUE(verdict.ok()) << verdict.status();
     return verdict.ok() ? verdict->threats : std::vector<std::string>{"<error>"};
   }
