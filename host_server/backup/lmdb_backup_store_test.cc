@@ -20,7 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host_server/backup/backup_id.h"
-#include "host_server/backup/lmdb_env.h"
+#include "host_server/storage/lmdb_env.h"
 
 namespace vmscan {
 namespace {

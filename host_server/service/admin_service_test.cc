@@ -23,7 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host_server/backup/lmdb_backup_store.h"
-#include "host_server/backup/lmdb_env.h"
+#include "host_server/storage/lmdb_env.h"
 #include "host_server/backup/record_format.h"
 
 namespace vmscan {
