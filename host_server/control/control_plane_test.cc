@@ -310,6 +310,25 @@ TEST_F(ControlPlaneTest, EffectiveSettingsLocksAndLocalSettingsThreeLevelsDeep) 
       << "the refused change left the local settings as they were";
 }
 
+// What the periodic Backup retention reads: each VM's effective backup.* values, a policy's
+// only for the VMs under it.
+TEST_F(ControlPlaneTest, ListSettingsGivesEveryVmItsOwnEffectiveValues) {
+  ASSERT_TRUE(control_->CreateGroup("Short").ok());
+  ASSERT_TRUE(control_->Register(Vm("short-vm", "s")).ok());
+  ASSERT_TRUE(control_->Register(Vm("normal-vm", "n")).ok());
+  ASSERT_TRUE(control_->MoveVm("short-vm", "Short").ok());
+  ASSERT_TRUE(control_->UpdatePolicy(Set("Short", "backup.max_total_bytes", "1")).ok());
+  absl::StatusOr<std::vector<v1::VmSettings>> all = control_->ListSettings();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].vm().id(), "normal-vm");
+  EXPECT_EQ((*all)[0].values().backup().max_total_bytes(), uint64_t{1} << 30) << "the default";
+  EXPECT_EQ((*all)[1].vm().id(), "short-vm");
+  EXPECT_EQ((*all)[1].group(), "Managed devices/Short");
+  EXPECT_EQ((*all)[1].values().backup().max_total_bytes(), 1u);
+  EXPECT_EQ((*all)[1].values().backup().max_age_days(), 30u);
+}
+
 TEST_F(ControlPlaneTest, SubscribersHearOnlyChangesThatAffectTheirVm) {
   ASSERT_TRUE(control_->CreateGroup("Finance").ok());
   ASSERT_TRUE(control_->CreateGroup("Lab").ok());
