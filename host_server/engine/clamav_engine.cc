@@ -26,7 +26,6 @@
 #include "host_server/engine/clamav_verdict.h"
 #include "host_server/engine/inspected_content.h"
 #include "host_server/engine/scan_bounds.h"
-#include "host_server/engine/sscanf_fast_path.h"
 
 namespace vmscan {
 namespace {
@@ -388,8 +387,7 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
 
   VMSCAN_LOG(DEBUG) << "loaded " << signatures << " signatures from " << dir << " (version "
                     << version << ") in " << absl::ToDoubleMilliseconds(absl::Now() - start)
-                    << " ms; temp dir " << temp_dir << "; expression sscanf fast path "
-                    << (SscanfFastPathBound() ? "bound" : "NOT bound (glibc's sscanf)");
+                    << " ms; temp dir " << temp_dir;
   return std::unique_ptr<ClamavEngine>(new ClamavEngine(
       std::move(engine), signatures, static_cast<uint64_t>(max_file_bytes), std::move(version)));
 }
