@@ -7,26 +7,12 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "host_server/control/store/lmdb_control_store.h"
+#include "tests/testing/test_settings.h"
 
 namespace vmscan {
 namespace {
 
-v1::MailAntivirusSettings Defaults() {
-  v1::MailAntivirusSettings d;
-  d.set_enabled(true);
-  d.set_action_on_threat(v1::ActionOnThreat::AUTO);
-  d.set_on_unscannable(v1::OnUnscannable::DELIVER_WITH_HEADER);
-  v1::PolicyLimits* l = d.mutable_limits();
-  l->set_max_message_bytes(50 << 20);
-  l->set_max_scan_bytes(200 << 20);
-  l->set_max_file_bytes(100 << 20);
-  l->set_max_recursion(17);
-  l->set_max_files(10000);
-  l->set_max_scan_time_ms(120000);
-  d.mutable_backup()->set_max_age_days(30);
-  d.mutable_backup()->set_max_total_bytes(1 << 30);
-  return d;
-}
+using ::vmscan::testing::CompleteDefaultSettings;
 
 v1::UpdatePolicyRequest Set(std::string group, std::string key, std::string value,
                             v1::SettingChange::Lock lock = v1::SettingChange::KEEP) {
@@ -68,7 +54,7 @@ class ControlPlaneTest : public ::testing::Test {
     store_ = std::move(*store);
     ControlPlane::Options options;
     options.default_group = default_group;
-    options.defaults = Defaults();
+    options.defaults = CompleteDefaultSettings();
     options.heartbeat_timeout = absl::Seconds(30);
     options.now = [this] {
       absl::MutexLock lock(&clock_mu_);

@@ -22,13 +22,13 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/test_mail.h"
 
 namespace vmscan {
 namespace {
@@ -52,7 +52,6 @@ constexpr char kMarker[] = "VMSCAN-TEST-THREAT-7f3a9c";
 constexpr char kHashOnlyObject[] = "vmscan hash-only test object v1\n";
 
 constexpr char kTestFilesDir[] = "/usr/share/clamav-testfiles";
-constexpr char kPythonMailDir[] = "/usr/lib/python3.11/test/test_email/data";
 
 std::string BundledDir() { return VMSCAN_SOURCE_DIR "/deploy/signatures"; }
 
@@ -108,11 +107,7 @@ std::string Zip(const std::string& dir, const std::string& flags,
 
 std::string MailWithAttachment(absl::string_view text, absl::string_view filename,
                                absl::string_view attachment) {
-  std::string base64 = absl::Base64Escape(attachment);
-  std::string wrapped;
-  for (size_t i = 0; i < base64.size(); i += 76) {
-    absl::StrAppend(&wrapped, base64.substr(i, 76), "\r\n");
-  }
+  const std::string wrapped = testing::Base64Lines(attachment, "\r\n");
   return absl::StrCat(
       "From: alice@example.com\r\nTo: bob@example.com\r\nSubject: report\r\n"
       "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
@@ -343,20 +338,13 @@ TEST_F(ClamavEngineTest, ClamExeBodySignatureAloneDetectsEveryTestFile) {
 }
 
 TEST_F(ClamavEngineTest, CleanRealMessagesHaveNoThreat) {
-  int count = 0;
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(kPythonMailDir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::filesystem::path& path = it->path();
-    std::string name = path.filename().string();
-    if (name.rfind("msg_", 0) != 0 || path.extension() != ".txt") continue;
-    ++count;
-    EngineVerdict verdict = MustScan(ReadFile(path.string()), name);
-    EXPECT_THAT(verdict.threats, IsEmpty()) << name;
-    EXPECT_EQ(verdict.unscannable, std::nullopt) << name << ": " << verdict.unscannable_detail;
+  const std::vector<testing::CorpusMessage> corpus = testing::PythonEmailCorpus();
+  ASSERT_EQ(corpus.size(), 47u) << "install libpython3.11-testsuite";
+  for (const auto& [path, raw] : corpus) {
+    EngineVerdict verdict = MustScan(raw, path);
+    EXPECT_THAT(verdict.threats, IsEmpty()) << path;
+    EXPECT_EQ(verdict.unscannable, std::nullopt) << path << ": " << verdict.unscannable_detail;
   }
-  ASSERT_FALSE(ec) << kPythonMailDir << ": " << ec.message();
-  EXPECT_EQ(count, 47) << "install libpython3.11-testsuite";
 }
 
 TEST_F(ClamavEngineTest, ObjectOverMaxFileBytesIsLimitsExceeded) {
