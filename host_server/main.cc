@@ -15,6 +15,9 @@
 #include "common/status_macros.h"
 #include "host_server/service/host_server.h"
 #include "host_server/service/server_config.h"
+#ifdef VMSCAN_SSCANF_FAST_PATH
+#include "host_server/engine/sscanf_fast_path/fast_path_check.h"
+#endif
 
 namespace {
 
@@ -95,6 +98,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   vmscan::SetLogLevel(*vmscan::ParseLogLevel(config->log_level()));
+#ifdef VMSCAN_SSCANF_FAST_PATH
+  vmscan::LogSscanfFastPathCheck();  // linked in: say whether libclamav's sscanf reaches it
+#endif
 
   // Signals are taken synchronously by this thread; block them before any thread starts so that
   // gRPC's and the pool's threads inherit the mask.

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "host_server/backup/lmdb_backup_store.h"
-#include "host_server/backup/lmdb_env.h"
+#include "host_server/storage/lmdb_env.h"
 
 namespace vmscan {
 namespace {

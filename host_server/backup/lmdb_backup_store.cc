@@ -16,8 +16,6 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "host_server/backup/backup_id.h"
-#include "host_server/backup/dir_claim.h"
-#include "host_server/backup/private_env.h"
 #include "host_server/backup/zstd_codec.h"
 
 namespace vmscan {
@@ -27,8 +25,6 @@ namespace {
 // hits LMDB's per-transaction page limit nor holds the single writer slot for long.
 constexpr size_t kSweepBatch = 1024;
 constexpr uint32_t kDefaultListLimit = 1000;
-// More retries than any doubling from one page up to max_map_bytes needs.
-constexpr int kMaxWriteAttempts = 64;
 
 absl::Status NoRecord(absl::string_view id) {
   return absl::NotFoundError(absl::StrCat("no backup record ", id));
@@ -69,21 +65,16 @@ bool Matches(const v1::BackupRecord& record, const v1::BackupFilter& filter) {
 
 absl::StatusOr<std::unique_ptr<LmdbBackupStore>> LmdbBackupStore::Open(
     const LmdbBackupOptions& options) {
-  if (options.dir.empty()) return absl::InvalidArgumentError("backup store: no directory");
-  if (options.initial_map_bytes == 0 || options.max_map_bytes < options.initial_map_bytes) {
-    return absl::InvalidArgumentError("backup store: want 0 < initial_map_bytes <= max_map_bytes");
-  }
-  VMSCAN_ASSIGN_OR_RETURN(
-      PrivateEnv opened, OpenPrivateEnv("backup store", options.dir, options.initial_map_bytes, 3));
-  std::unique_ptr<LmdbBackupStore> store(
-      new LmdbBackupStore(options, std::move(opened.claim), std::move(opened.env)));
+  const PrivateEnvOptions env_options = {"backup store", options.dir, options.initial_map_bytes,
+                                         options.max_map_bytes, /*max_dbs=*/3};
+  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<PrivateEnv> env, PrivateEnv::Open(env_options));
+  std::unique_ptr<LmdbBackupStore> store(new LmdbBackupStore(options, std::move(env)));
   VMSCAN_RETURN_IF_ERROR(store->Init());
   return store;
 }
 
-LmdbBackupStore::LmdbBackupStore(const LmdbBackupOptions& options, std::unique_ptr<DirClaim> claim,
-                                 MdbEnvPtr env)
-    : options_(options), claim_(std::move(claim)), env_(std::move(env)) {}
+LmdbBackupStore::LmdbBackupStore(const LmdbBackupOptions& options, std::unique_ptr<PrivateEnv> env)
+    : options_(options), env_(std::move(env)) {}
 
 LmdbBackupStore::~LmdbBackupStore() = default;
 
@@ -98,7 +89,7 @@ absl::Status LmdbBackupStore::OpenDatabases(MdbTxn& txn) {
 absl::Status LmdbBackupStore::Init() {
   bool recounted = false;
   BackupTotals totals;
-  VMSCAN_RETURN_IF_ERROR(RunWrite([&](MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Write([&](MdbTxn& txn) -> absl::Status {
     VMSCAN_RETURN_IF_ERROR(OpenDatabases(txn));
     absl::StatusOr<BackupTotals> stored = ReadTotals(txn);
     if (stored.ok()) {
@@ -114,7 +105,7 @@ absl::Status LmdbBackupStore::Init() {
     VMSCAN_LOG(WARNING) << "backup store " << options_.dir << ": totals were missing, recounted";
   }
   VMSCAN_LOG(INFO) << "backup store " << options_.dir << ": " << totals.records << " records, "
-                   << totals.stored_bytes << " bytes stored, map " << MapBytes() << " bytes";
+                   << totals.stored_bytes << " bytes stored, map " << env_->MapBytes() << " bytes";
   return absl::OkStatus();
 }
 
@@ -125,69 +116,6 @@ int64_t LmdbBackupStore::NowMicros() const {
 uint32_t LmdbBackupStore::NextSuffix() {
   absl::MutexLock lock(&rng_mu_);
   return absl::Uniform<uint32_t>(rng_);
-}
-
-uint64_t LmdbBackupStore::MapBytes() const {
-  MDB_envinfo info;
-  mdb_env_info(env_.get(), &info);
-  return info.me_mapsize;
-}
-
-absl::Status LmdbBackupStore::RunWrite(absl::FunctionRef<absl::Status(MdbTxn&)> body) {
-  for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
-    uint64_t seen_map_bytes = 0;
-    absl::Status status;
-    {
-      absl::ReaderMutexLock lock(&map_mu_);
-      seen_map_bytes = MapBytes();
-      status = [&]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_.get(), 0));
-        VMSCAN_RETURN_IF_ERROR(body(txn));
-        return txn.Commit();
-      }();
-    }
-    std::optional<int> rc = LmdbErrorCode(status);
-    if (rc == MDB_MAP_FULL || rc == MDB_MAP_RESIZED) {
-      VMSCAN_RETURN_IF_ERROR(GrowMap(seen_map_bytes, /*adopt=*/rc == MDB_MAP_RESIZED));
-      continue;
-    }
-    return status;
-  }
-  return absl::ResourceExhaustedError("backup store: map still full after repeated growth");
-}
-
-absl::Status LmdbBackupStore::RunRead(absl::FunctionRef<absl::Status(const MdbTxn&)> body) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    uint64_t seen_map_bytes = 0;
-    absl::Status status;
-    {
-      absl::ReaderMutexLock lock(&map_mu_);
-      seen_map_bytes = MapBytes();
-      status = [&]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_.get(), MDB_RDONLY));
-        return body(txn);
-      }();
-    }
-    if (LmdbErrorCode(status) != MDB_MAP_RESIZED) return status;
-    VMSCAN_RETURN_IF_ERROR(GrowMap(seen_map_bytes, /*adopt=*/true));
-  }
-  return absl::UnavailableError("backup store: map keeps being resized by another process");
-}
-
-absl::Status LmdbBackupStore::GrowMap(uint64_t seen_map_bytes, bool adopt) {
-  absl::WriterMutexLock lock(&map_mu_);  // no transaction of this process is open now.
-  if (adopt) return LmdbStatus(mdb_env_set_mapsize(env_.get(), 0), "adopt map size");
-  const uint64_t current = MapBytes();
-  if (current > seen_map_bytes) return absl::OkStatus();  // another writer grew it meanwhile.
-  if (current >= options_.max_map_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "backup store ", options_.dir, " is full: map reached max_map_bytes = ", current));
-  }
-  const uint64_t grown = std::min(current * 2, options_.max_map_bytes);
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_mapsize(env_.get(), grown), "grow map"));
-  VMSCAN_LOG(INFO) << "backup store " << options_.dir << ": map grown from " << current << " to "
-                   << MapBytes() << " bytes";
-  return absl::OkStatus();
 }
 
 absl::StatusOr<BackupTotals> LmdbBackupStore::ReadTotals(const MdbTxn& txn) const {
@@ -251,7 +179,7 @@ absl::StatusOr<std::string> LmdbBackupStore::Put(v1::BackupRecord meta,
   meta.set_stored_size(stored.size());
 
   std::string id;
-  VMSCAN_RETURN_IF_ERROR(RunWrite([&](MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Write([&](MdbTxn& txn) -> absl::Status {
     // The id is chosen inside the write transaction, which LMDB serializes, so ids are strictly
     // increasing in commit order even when the clock repeats a value or steps back.
     int64_t micros = std::max<int64_t>(NowMicros(), 0);
@@ -286,7 +214,7 @@ absl::StatusOr<std::string> LmdbBackupStore::Put(v1::BackupRecord meta,
 absl::StatusOr<v1::BackupRecord> LmdbBackupStore::Get(absl::string_view id) {
   VMSCAN_RETURN_IF_ERROR(ParseBackupId(id).status());
   v1::BackupRecord record;
-  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
     absl::StatusOr<absl::string_view> value = txn.Get(meta_dbi_, id);
     if (absl::IsNotFound(value.status())) return NoRecord(id);
     VMSCAN_RETURN_IF_ERROR(value.status());
@@ -301,7 +229,7 @@ absl::StatusOr<v1::BackupRecord> LmdbBackupStore::Get(absl::string_view id) {
 absl::StatusOr<std::string> LmdbBackupStore::GetOriginal(absl::string_view id) {
   VMSCAN_ASSIGN_OR_RETURN(v1::BackupRecord record, Get(id));
   std::string frame;
-  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
     absl::StatusOr<absl::string_view> value = txn.Get(content_dbi_, id);
     if (absl::IsNotFound(value.status())) {
       return absl::DataLossError(absl::StrCat("backup record ", id, ": original is missing"));
@@ -332,7 +260,7 @@ absl::StatusOr<std::vector<v1::BackupRecord>> LmdbBackupStore::List(
                             filter.action() == v1::ACTION_UNSPECIFIED;
   std::vector<v1::BackupRecord> out;
   size_t damaged = 0;
-  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
     out.clear();
     damaged = 0;
     VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, meta_dbi_));
@@ -376,7 +304,7 @@ absl::StatusOr<std::vector<v1::BackupRecord>> LmdbBackupStore::List(
 
 absl::Status LmdbBackupStore::Delete(absl::string_view id) {
   VMSCAN_RETURN_IF_ERROR(ParseBackupId(id).status());
-  return RunWrite([&](MdbTxn& txn) -> absl::Status {
+  return env_->Write([&](MdbTxn& txn) -> absl::Status {
     VMSCAN_ASSIGN_OR_RETURN(BackupTotals totals, ReadTotals(txn));
     VMSCAN_RETURN_IF_ERROR(RemoveRecord(txn, id, totals));
     return txn.Put(info_dbi_, kTotalsKey, EncodeTotals(totals));
@@ -387,7 +315,7 @@ absl::StatusOr<uint64_t> LmdbBackupStore::RunSweep(const Sweep& sweep) {
   uint64_t removed_total = 0;
   while (true) {
     size_t removed = 0;
-    VMSCAN_RETURN_IF_ERROR(RunWrite([&](MdbTxn& txn) -> absl::Status {
+    VMSCAN_RETURN_IF_ERROR(env_->Write([&](MdbTxn& txn) -> absl::Status {
       removed = 0;
       VMSCAN_ASSIGN_OR_RETURN(BackupTotals totals, ReadTotals(txn));
       std::vector<std::string> victims;
@@ -460,7 +388,7 @@ absl::StatusOr<uint64_t> LmdbBackupStore::Purge(absl::Duration older_than) {
 
 absl::StatusOr<v1::BackupStats> LmdbBackupStore::Stats() {
   v1::BackupStats stats;
-  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
     VMSCAN_ASSIGN_OR_RETURN(BackupTotals totals, ReadTotals(txn));
     stats.set_records(totals.records);
     stats.set_original_bytes(totals.original_bytes);
@@ -470,7 +398,7 @@ absl::StatusOr<v1::BackupStats> LmdbBackupStore::Stats() {
     if (found) stats.set_oldest_unix_micros(ParseBackupId(cursor.key()).value_or(0));
     VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_LAST));
     if (found) stats.set_newest_unix_micros(ParseBackupId(cursor.key()).value_or(0));
-    stats.set_map_bytes(MapBytes());
+    stats.set_map_bytes(env_->MapBytes());
     return absl::OkStatus();
   }));
   return stats;

@@ -16,11 +16,9 @@
 //
 // Space: the memory map starts at `initial_map_bytes` and doubles whenever a write finds it full
 // (up to `max_map_bytes`; beyond that writes fail with ResourceExhausted). The file never
-// shrinks: LMDB reuses the pages that deletions free.
+// shrinks: LMDB reuses the pages that deletions free. (PrivateEnv, host_server/storage.)
 //
-// Thread-safety: all methods may be called concurrently. Transactions run under the shared side
-// of a reader/writer mutex; growing the map takes its exclusive side, because LMDB allows
-// changing the map size only while this process has no transaction open.
+// Thread-safety: all methods may be called concurrently.
 #ifndef VMSCAN_HOST_SERVER_BACKUP_LMDB_BACKUP_STORE_H_
 #define VMSCAN_HOST_SERVER_BACKUP_LMDB_BACKUP_STORE_H_
 
@@ -39,9 +37,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "host_server/backup/backup_store.h"
-#include "host_server/backup/dir_claim.h"
-#include "host_server/backup/lmdb_env.h"
 #include "host_server/backup/record_format.h"
+#include "host_server/storage/lmdb_env.h"
+#include "host_server/storage/private_env.h"
 
 namespace vmscan {
 
@@ -85,21 +83,11 @@ class LmdbBackupStore final : public BackupStore {
     std::string keep_id;           // never remove this record (and so none newer).
   };
 
-  LmdbBackupStore(const LmdbBackupOptions& options, std::unique_ptr<DirClaim> claim, MdbEnvPtr env);
+  LmdbBackupStore(const LmdbBackupOptions& options, std::unique_ptr<PrivateEnv> env);
 
   absl::Status Init();
   int64_t NowMicros() const;
   uint32_t NextSuffix();
-
-  // Runs `body` in a write transaction and commits it. When the map is full, grows it and runs
-  // `body` again in a fresh transaction, so `body` must start from scratch every time.
-  absl::Status RunWrite(absl::FunctionRef<absl::Status(MdbTxn&)> body);
-  // Runs `body` in a read transaction.
-  absl::Status RunRead(absl::FunctionRef<absl::Status(const MdbTxn&)> body);
-  // Doubles the map unless someone already grew it past `seen_map_bytes`; with `adopt`, takes
-  // over a size set by another process instead.
-  absl::Status GrowMap(uint64_t seen_map_bytes, bool adopt);
-  uint64_t MapBytes() const;
 
   absl::Status OpenDatabases(MdbTxn& txn);
   absl::StatusOr<BackupTotals> ReadTotals(const MdbTxn& txn) const;
@@ -110,15 +98,13 @@ class LmdbBackupStore final : public BackupStore {
   absl::StatusOr<uint64_t> RetentionPass(absl::string_view keep_id);
 
   const LmdbBackupOptions options_;
-  const std::unique_ptr<DirClaim> claim_;  // released after env_ is closed.
-  const MdbEnvPtr env_;
+  // Write() runs a body in a write transaction and commits it; when the map is full it grows the
+  // map and runs the body again in a fresh transaction, so a body must start from scratch.
+  const std::unique_ptr<PrivateEnv> env_;
   // Set once by Init(), before the store is shared.
   MDB_dbi meta_dbi_ = 0;
   MDB_dbi content_dbi_ = 0;
   MDB_dbi info_dbi_ = 0;
-
-  // Shared by every transaction, exclusive while the map size changes.
-  mutable absl::Mutex map_mu_;
 
   absl::Mutex rng_mu_;
   absl::BitGen rng_ ABSL_GUARDED_BY(rng_mu_);

@@ -20,10 +20,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host_server/backup/backup_id.h"
-#include "host_server/backup/lmdb_env.h"
+#include "tests/testing/lmdb_raw.h"
+#include "tests/testing/test_mail.h"
 
 namespace vmscan {
 namespace {
+
+using ::vmscan::testing::RandomBytes;
+using ::vmscan::testing::RawRead;
+using ::vmscan::testing::RawRewrite;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -32,13 +37,6 @@ using ::testing::SizeIs;
 
 constexpr int64_t kDay = int64_t{24} * 3600 * 1000000;
 constexpr int64_t kStart = int64_t{1732680000} * 1000000;  // 2024-11-27, in unix micros.
-
-std::string RandomBytes(size_t n) {
-  absl::BitGen gen;
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
-  return out;
-}
 
 std::string Mail(absl::string_view subject, absl::string_view body) {
   return absl::StrCat("From: a@example.org\r\nTo: b@example.org\r\nSubject: ", subject,
@@ -70,32 +68,6 @@ std::vector<std::string> Ids(const std::vector<v1::BackupRecord>& records) {
   std::vector<std::string> ids;
   for (const v1::BackupRecord& r : records) ids.push_back(r.id());
   return ids;
-}
-
-// Rewrites one value of a closed store directly through LMDB, as disk damage would.
-void RawRewrite(const std::string& dir, const char* db, const std::string& key,
-                const std::function<void(std::string&)>& change) {
-  MDB_env* raw = nullptr;
-  ASSERT_EQ(mdb_env_create(&raw), 0);
-  MdbEnvPtr env(raw);
-  ASSERT_EQ(mdb_env_set_maxdbs(env.get(), 3), 0);
-  ASSERT_EQ(mdb_env_open(env.get(), dir.c_str(), 0, 0600), 0);
-  absl::StatusOr<MdbTxn> txn = MdbTxn::Begin(env.get(), 0);
-  ASSERT_TRUE(txn.ok()) << txn.status();
-  MDB_dbi dbi;
-  ASSERT_EQ(mdb_dbi_open(txn->get(), db, 0, &dbi), 0);
-  absl::StatusOr<absl::string_view> value = txn->Get(dbi, key);
-  ASSERT_TRUE(value.ok()) << value.status();
-  std::string copy(*value);
-  change(copy);
-  ASSERT_TRUE(txn->Put(dbi, key, copy).ok());
-  ASSERT_TRUE(txn->Commit().ok());
-}
-
-std::string ReadRaw(const std::string& dir, const char* db, const std::string& key) {
-  std::string copy;
-  RawRewrite(dir, db, key, [&](std::string& value) { copy = value; });
-  return copy;
 }
 
 class LmdbBackupStoreTest : public ::testing::Test {
@@ -499,7 +471,7 @@ TEST_F(LmdbBackupStoreTest, DamagedTotalsAreRecountedAtOpen) {
   MustPut(Meta("vm", "T"), RandomBytes(5000));
   const v1::BackupStats before = MustStats();
   store_.reset();
-  RawRewrite(dir_, "info", "totals", [](std::string& v) { v = "garbage"; });
+  ASSERT_TRUE(RawRewrite(dir_, "info", "totals", [](std::string& v) { v = "garbage"; }).ok());
   Open();
   const v1::BackupStats after = MustStats();
   EXPECT_EQ(after.records(), 2u);
@@ -526,7 +498,8 @@ TEST_F(LmdbBackupStoreTest, DamagedContentIsDataLossForThatRecordOnly) {
   std::string damaged = MustPut(Meta("vm", "T"), Mail("bad", RandomBytes(4000)));
   std::string good = MustPut(Meta("vm", "T"), good_mail);
   store_.reset();
-  RawRewrite(dir_, "content", damaged, [](std::string& v) { v[v.size() / 2] ^= 0x10; });
+  ASSERT_TRUE(
+      RawRewrite(dir_, "content", damaged, [](std::string& v) { v[v.size() / 2] ^= 0x10; }).ok());
   Open();
 
   absl::StatusOr<std::string> original = store_->GetOriginal(damaged);
@@ -545,8 +518,8 @@ TEST_F(LmdbBackupStoreTest, ValidButWrongContentFailsTheSha256Check) {
   std::string a = MustPut(Meta("vm", "T"), mail_a);
   std::string b = MustPut(Meta("vm", "T"), mail_b);
   store_.reset();
-  const std::string content_b = ReadRaw(dir_, "content", b);
-  RawRewrite(dir_, "content", a, [&](std::string& v) { v = content_b; });
+  const std::string content_b = RawRead(dir_, "content", b).value_or("");
+  ASSERT_TRUE(RawRewrite(dir_, "content", a, [&](std::string& v) { v = content_b; }).ok());
   Open();
   absl::StatusOr<std::string> original = store_->GetOriginal(a);
   EXPECT_EQ(original.status().code(), absl::StatusCode::kDataLoss);
@@ -563,7 +536,8 @@ TEST_F(LmdbBackupStoreTest, DamagedMetadataIsReportedListedForAdminsAndDeletable
   const uint64_t damaged_stored = store_->Get(damaged)->stored_size();
   const v1::BackupRecord good_record = *store_->Get(good);
   store_.reset();
-  RawRewrite(dir_, "meta", damaged, [](std::string& v) { v[v.size() - 3] ^= 0x01; });
+  ASSERT_TRUE(
+      RawRewrite(dir_, "meta", damaged, [](std::string& v) { v[v.size() - 3] ^= 0x01; }).ok());
   Open();
 
   absl::StatusOr<v1::BackupRecord> got = store_->Get(damaged);

@@ -4,18 +4,13 @@
 
 #include <string>
 
-#include "absl/random/random.h"
 #include "gtest/gtest.h"
+#include "tests/testing/test_mail.h"
 
 namespace vmscan {
 namespace {
 
-std::string RandomBytes(size_t n) {
-  absl::BitGen gen;
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
-  return out;
-}
+using ::vmscan::testing::RandomBytes;
 
 TEST(ZstdCodecTest, RoundTripsTextBinaryAndEmpty) {
   const std::string text(100000, 'a');

@@ -70,6 +70,8 @@ class ControlPlane {
   absl::StatusOr<v1::VmRecord> MoveVm(absl::string_view ref, absl::string_view group);
   absl::Status DeleteVm(absl::string_view ref);
   absl::StatusOr<v1::VmSettings> Settings(absl::string_view ref) const;
+  // The settings of every VM of the inventory, from one snapshot, in VM id order.
+  absl::StatusOr<std::vector<v1::VmSettings>> ListSettings() const;
 
   // Assignment rules.
   absl::StatusOr<v1::ListRulesResponse> ListRules() const;

@@ -142,6 +142,17 @@ absl::StatusOr<v1::VmSettings> ControlPlane::Settings(absl::string_view ref) con
   return SettingsOf(*state, *vm);
 }
 
+absl::StatusOr<std::vector<v1::VmSettings>> ControlPlane::ListSettings() const {
+  std::shared_ptr<const ControlState> state = snapshot();
+  std::vector<v1::VmSettings> all;
+  all.reserve(state->vms.size());
+  for (const auto& [id, vm] : state->vms) {
+    VMSCAN_ASSIGN_OR_RETURN(v1::VmSettings settings, SettingsOf(*state, vm));
+    all.push_back(std::move(settings));
+  }
+  return all;
+}
+
 // ---- agents ----
 
 void ControlPlane::Touch(absl::string_view vm_id, Contact contact) {

@@ -7,26 +7,12 @@
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "host_server/control/store/lmdb_control_store.h"
+#include "tests/testing/test_settings.h"
 
 namespace vmscan {
 namespace {
 
-v1::MailAntivirusSettings Defaults() {
-  v1::MailAntivirusSettings d;
-  d.set_enabled(true);
-  d.set_action_on_threat(v1::ActionOnThreat::AUTO);
-  d.set_on_unscannable(v1::OnUnscannable::DELIVER_WITH_HEADER);
-  v1::PolicyLimits* l = d.mutable_limits();
-  l->set_max_message_bytes(50 << 20);
-  l->set_max_scan_bytes(200 << 20);
-  l->set_max_file_bytes(100 << 20);
-  l->set_max_recursion(17);
-  l->set_max_files(10000);
-  l->set_max_scan_time_ms(120000);
-  d.mutable_backup()->set_max_age_days(30);
-  d.mutable_backup()->set_max_total_bytes(1 << 30);
-  return d;
-}
+using ::vmscan::testing::CompleteDefaultSettings;
 
 v1::UpdatePolicyRequest Set(std::string group, std::string key, std::string value,
                             v1::SettingChange::Lock lock = v1::SettingChange::KEEP) {
@@ -68,7 +54,7 @@ class ControlPlaneTest : public ::testing::Test {
     store_ = std::move(*store);
     ControlPlane::Options options;
     options.default_group = default_group;
-    options.defaults = Defaults();
+    options.defaults = CompleteDefaultSettings();
     options.heartbeat_timeout = absl::Seconds(30);
     options.now = [this] {
       absl::MutexLock lock(&clock_mu_);
@@ -308,6 +294,25 @@ TEST_F(ControlPlaneTest, EffectiveSettingsLocksAndLocalSettingsThreeLevelsDeep) 
   EXPECT_TRUE(absl::StrContains(refused.message(), "Managed devices/Finance")) << refused;
   EXPECT_EQ(control_->Settings("a")->local().action_on_threat(), v1::ActionOnThreat::BLOCK)
       << "the refused change left the local settings as they were";
+}
+
+// What the periodic Backup retention reads: each VM's effective backup.* values, a policy's
+// only for the VMs under it.
+TEST_F(ControlPlaneTest, ListSettingsGivesEveryVmItsOwnEffectiveValues) {
+  ASSERT_TRUE(control_->CreateGroup("Short").ok());
+  ASSERT_TRUE(control_->Register(Vm("short-vm", "s")).ok());
+  ASSERT_TRUE(control_->Register(Vm("normal-vm", "n")).ok());
+  ASSERT_TRUE(control_->MoveVm("short-vm", "Short").ok());
+  ASSERT_TRUE(control_->UpdatePolicy(Set("Short", "backup.max_total_bytes", "1")).ok());
+  absl::StatusOr<std::vector<v1::VmSettings>> all = control_->ListSettings();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].vm().id(), "normal-vm");
+  EXPECT_EQ((*all)[0].values().backup().max_total_bytes(), uint64_t{1} << 30) << "the default";
+  EXPECT_EQ((*all)[1].vm().id(), "short-vm");
+  EXPECT_EQ((*all)[1].group(), "Managed devices/Short");
+  EXPECT_EQ((*all)[1].values().backup().max_total_bytes(), 1u);
+  EXPECT_EQ((*all)[1].values().backup().max_age_days(), 30u);
 }
 
 TEST_F(ControlPlaneTest, SubscribersHearOnlyChangesThatAffectTheirVm) {

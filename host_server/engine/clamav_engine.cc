@@ -26,7 +26,6 @@
 #include "host_server/engine/clamav_verdict.h"
 #include "host_server/engine/inspected_content.h"
 #include "host_server/engine/scan_bounds.h"
-#include "host_server/engine/sscanf_fast_path.h"
 
 namespace vmscan {
 namespace {
@@ -388,23 +387,24 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
 
   VMSCAN_LOG(DEBUG) << "loaded " << signatures << " signatures from " << dir << " (version "
                     << version << ") in " << absl::ToDoubleMilliseconds(absl::Now() - start)
-                    << " ms; temp dir " << temp_dir << "; expression sscanf fast path "
-                    << (SscanfFastPathBound() ? "bound" : "NOT bound (glibc's sscanf)");
+                    << " ms; temp dir " << temp_dir;
   return std::unique_ptr<ClamavEngine>(new ClamavEngine(
       std::move(engine), signatures, static_cast<uint64_t>(max_file_bytes), std::move(version)));
 }
 
-absl::StatusOr<EngineVerdict> ClamavEngine::Scan(absl::string_view data,
-                                                 absl::string_view name) const {
-  return ScanImpl(data, name, /*record_inspected=*/false);
+absl::StatusOr<EngineVerdict> ClamavEngine::Scan(absl::string_view data, absl::string_view name,
+                                                 const ScanBounds& bounds) const {
+  return ScanImpl(data, name, bounds, /*record_inspected=*/false);
 }
 
 absl::StatusOr<EngineVerdict> ClamavEngine::ScanRecordingInspected(absl::string_view data,
-                                                                   absl::string_view name) const {
-  return ScanImpl(data, name, /*record_inspected=*/true);
+                                                                   absl::string_view name,
+                                                                   const ScanBounds& bounds) const {
+  return ScanImpl(data, name, bounds, /*record_inspected=*/true);
 }
 
 absl::StatusOr<EngineVerdict> ClamavEngine::ScanImpl(absl::string_view data, absl::string_view name,
+                                                     const ScanBounds& bounds,
                                                      bool record_inspected) const {
   // libclamav cannot map zero bytes, and there is nothing in them to find.
   if (data.empty()) return EngineVerdict{};
@@ -418,7 +418,7 @@ absl::StatusOr<EngineVerdict> ClamavEngine::ScanImpl(absl::string_view data, abs
   cl_scan_options options = ScanOptions();
   ScanState state;
   state.max_file_bytes = max_file_bytes_;
-  state.bounds = ScopedScanBounds::Current();
+  state.bounds = bounds;  // OnFileInspection gets `state` as its context
   state.started = absl::Now();
   InspectedContent inspected;
   if (record_inspected) state.inspected = &inspected;

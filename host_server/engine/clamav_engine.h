@@ -5,13 +5,16 @@
 //   options.signatures_dir = "/var/lib/clamav";
 //   options.temp_dir = "/var/lib/vmscan/engine-tmp";
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> engine, ClamavEngine::Load(options));
-//   VMSCAN_ASSIGN_OR_RETURN(EngineVerdict verdict, engine->Scan(message, "message"));
+//   VMSCAN_ASSIGN_OR_RETURN(EngineVerdict verdict, engine->Scan(message, "message", bounds));
 //
 // Every scan uses the same options (all-match, heuristics, every parser, alerts for encrypted
 // content and exceeded limits). Keeping them constant is what makes libclamav's clean-object
 // cache safe to keep on: a part whose bytes were already scanned inside the raw message costs
 // only a hash when it is scanned again on its own. libclamav never caches an object whose scan
 // hit a limit or raised any alert, so a cached "clean" never hides skipped content.
+//
+// Per-scan bounds (scan_bounds.h) are checked on every layer libclamav opens, in its
+// file-inspection callback, which gets them through the scan's callback context.
 //
 // Content that could not be scanned completely is reported as unscannable, never as clean:
 // libclamav's own "Heuristics.*" alerts for limits and encryption, zip members over
@@ -59,11 +62,13 @@ class ClamavEngine : public ScanEngine {
   ClamavEngine(const ClamavEngine&) = delete;
   ClamavEngine& operator=(const ClamavEngine&) = delete;
 
-  absl::StatusOr<EngineVerdict> Scan(absl::string_view data, absl::string_view name) const override;
+  absl::StatusOr<EngineVerdict> Scan(absl::string_view data, absl::string_view name,
+                                     const ScanBounds& bounds) const override;
   // Records every layer libclamav inspects (through its file-inspection callback), exact and,
   // for layers it typed as text, in the normalized text form; see inspected_content.h.
   absl::StatusOr<EngineVerdict> ScanRecordingInspected(absl::string_view data,
-                                                       absl::string_view name) const override;
+                                                       absl::string_view name,
+                                                       const ScanBounds& bounds) const override;
 
   // "<signature count>-<12 hex digits of SHA-256 over the database files' names, sizes and
   // mtimes, libclamav's version and the limits>", then "-v<n>" when the set carries an official
@@ -77,7 +82,7 @@ class ClamavEngine : public ScanEngine {
   };
 
   absl::StatusOr<EngineVerdict> ScanImpl(absl::string_view data, absl::string_view name,
-                                         bool record_inspected) const;
+                                         const ScanBounds& bounds, bool record_inspected) const;
 
   ClamavEngine(std::unique_ptr<cl_engine, EngineDeleter> engine, uint64_t signature_count,
                uint64_t max_file_bytes, std::string version);

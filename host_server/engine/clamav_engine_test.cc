@@ -22,13 +22,13 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/test_mail.h"
 
 namespace vmscan {
 namespace {
@@ -52,7 +52,6 @@ constexpr char kMarker[] = "VMSCAN-TEST-THREAT-7f3a9c";
 constexpr char kHashOnlyObject[] = "vmscan hash-only test object v1\n";
 
 constexpr char kTestFilesDir[] = "/usr/share/clamav-testfiles";
-constexpr char kPythonMailDir[] = "/usr/lib/python3.11/test/test_email/data";
 
 std::string BundledDir() { return VMSCAN_SOURCE_DIR "/deploy/signatures"; }
 
@@ -108,11 +107,7 @@ std::string Zip(const std::string& dir, const std::string& flags,
 
 std::string MailWithAttachment(absl::string_view text, absl::string_view filename,
                                absl::string_view attachment) {
-  std::string base64 = absl::Base64Escape(attachment);
-  std::string wrapped;
-  for (size_t i = 0; i < base64.size(); i += 76) {
-    absl::StrAppend(&wrapped, base64.substr(i, 76), "\r\n");
-  }
+  const std::string wrapped = testing::Base64Lines(attachment, "\r\n");
   return absl::StrCat(
       "From: alice@example.com\r\nTo: bob@example.com\r\nSubject: report\r\n"
       "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
@@ -168,7 +163,7 @@ class ClamavEngineTest : public ::testing::Test {
 
   static EngineVerdict MustScan(const ScanEngine& engine, absl::string_view data,
                                 absl::string_view name) {
-    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, name);
+    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, name, ScanBounds());
     EXPECT_TRUE(verdict.ok()) << name << ": " << verdict.status();
     return verdict.ok() ? *std::move(verdict) : EngineVerdict{};
   }
@@ -343,20 +338,13 @@ TEST_F(ClamavEngineTest, ClamExeBodySignatureAloneDetectsEveryTestFile) {
 }
 
 TEST_F(ClamavEngineTest, CleanRealMessagesHaveNoThreat) {
-  int count = 0;
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(kPythonMailDir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::filesystem::path& path = it->path();
-    std::string name = path.filename().string();
-    if (name.rfind("msg_", 0) != 0 || path.extension() != ".txt") continue;
-    ++count;
-    EngineVerdict verdict = MustScan(ReadFile(path.string()), name);
-    EXPECT_THAT(verdict.threats, IsEmpty()) << name;
-    EXPECT_EQ(verdict.unscannable, std::nullopt) << name << ": " << verdict.unscannable_detail;
+  const std::vector<testing::CorpusMessage> corpus = testing::PythonEmailCorpus();
+  ASSERT_EQ(corpus.size(), 47u) << "install libpython3.11-testsuite";
+  for (const auto& [path, raw] : corpus) {
+    EngineVerdict verdict = MustScan(raw, path);
+    EXPECT_THAT(verdict.threats, IsEmpty()) << path;
+    EXPECT_EQ(verdict.unscannable, std::nullopt) << path << ": " << verdict.unscannable_detail;
   }
-  ASSERT_FALSE(ec) << kPythonMailDir << ": " << ec.message();
-  EXPECT_EQ(count, 47) << "install libpython3.11-testsuite";
 }
 
 TEST_F(ClamavEngineTest, ObjectOverMaxFileBytesIsLimitsExceeded) {
@@ -504,7 +492,7 @@ TEST_F(ClamavEngineTest, ConcurrentScansGiveCorrectResults) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < kRounds; ++round) {
         const Case& c = cases[(t + round) % cases.size()];
-        absl::StatusOr<EngineVerdict> verdict = engine_->Scan(c.data, c.name);
+        absl::StatusOr<EngineVerdict> verdict = engine_->Scan(c.data, c.name, ScanBounds());
         if (!verdict.ok() || verdict->threats != c.threats ||
             verdict->unscannable != c.unscannable) {
           ++failures;
@@ -604,7 +592,7 @@ TEST_F(ClamavEngineTest, MissingTempDirIsCreatedPrivate) {
 TEST_F(ClamavEngineTest, DecodedPartAfterRawMessageHitsTheCache) {
   auto time_ms = [](const ScanEngine& engine, const std::string& data) {
     auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, "timed");
+    absl::StatusOr<EngineVerdict> verdict = engine.Scan(data, "timed", ScanBounds());
     EXPECT_TRUE(verdict.ok() && !verdict->infected() && !verdict->unscannable);
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
         .count();
@@ -633,7 +621,8 @@ TEST_F(ClamavEngineTest, RecordsTheMessageItsPartsAndTextInNormalizedForm) {
   const std::string text = "Dear Bob,\r\nthe figures are attached.\r\n\r\nAlice";
   const std::string attachment = RandomBytes(4096, 7);
   const std::string mail = MailWithAttachment(text, "data.bin", attachment);
-  absl::StatusOr<EngineVerdict> verdict = engine_->ScanRecordingInspected(mail, "message");
+  absl::StatusOr<EngineVerdict> verdict =
+      engine_->ScanRecordingInspected(mail, "message", ScanBounds());
   ASSERT_TRUE(verdict.ok()) << verdict.status();
   EXPECT_FALSE(verdict->infected());
   EXPECT_FALSE(verdict->unscannable.has_value());
@@ -665,18 +654,21 @@ TEST_F(ClamavEngineTest, PartsThatAreCacheHitsAreStillRecorded) {
   const std::string text = "Quarterly numbers below.\r\nRegards\r\n";
   const std::string attachment = RandomBytes(8192, 11);
   const std::string mail = MailWithAttachment(text, "q.bin", attachment);
-  absl::StatusOr<EngineVerdict> first = engine_->ScanRecordingInspected(mail, "first");
+  absl::StatusOr<EngineVerdict> first =
+      engine_->ScanRecordingInspected(mail, "first", ScanBounds());
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_TRUE(first->inspected.exact.contains(Sha256Hex(attachment)));
   MustScan(attachment, "part");
   const std::string copy = absl::StrCat("Delivered-To: carol@example.com\r\n", mail);
-  absl::StatusOr<EngineVerdict> second = engine_->ScanRecordingInspected(copy, "copy");
+  absl::StatusOr<EngineVerdict> second =
+      engine_->ScanRecordingInspected(copy, "copy", ScanBounds());
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE(second->inspected.exact.contains(Sha256Hex(copy)));
   EXPECT_TRUE(second->inspected.exact.contains(Sha256Hex(attachment)));
   EXPECT_TRUE(second->inspected.text.contains(TextFingerprint(text)));
 
-  absl::StatusOr<EngineVerdict> again = engine_->ScanRecordingInspected(mail, "again");
+  absl::StatusOr<EngineVerdict> again =
+      engine_->ScanRecordingInspected(mail, "again", ScanBounds());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_FALSE(again->infected());
   EXPECT_TRUE(again->inspected.exact.contains(Sha256Hex(mail)));
@@ -685,7 +677,8 @@ TEST_F(ClamavEngineTest, PartsThatAreCacheHitsAreStillRecorded) {
 
 TEST_F(ClamavEngineTest, InfectedMessageStillRecordsAndReportsTheThreat) {
   const std::string mail = MailWithAttachment("see attached\r\n", "eicar.com", kEicar);
-  absl::StatusOr<EngineVerdict> verdict = engine_->ScanRecordingInspected(mail, "message");
+  absl::StatusOr<EngineVerdict> verdict =
+      engine_->ScanRecordingInspected(mail, "message", ScanBounds());
   ASSERT_TRUE(verdict.ok()) << verdict.status();
   EXPECT_THAT(verdict->threats, ElementsAre(kEicarName));
   EXPECT_TRUE(verdict->inspected.exact.contains(Sha256Hex(kEicar)));

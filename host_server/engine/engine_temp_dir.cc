@@ -8,8 +8,10 @@
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "common/sha256.h"
 
 namespace vmscan {
@@ -51,6 +53,28 @@ absl::StatusOr<EngineTempDirChoice> ChooseEngineTempDir(const std::string& confi
     return EngineTempDirChoice{fallback, absl::StrCat(dir, " is not a private directory of ours")};
   }
   return EngineTempDirChoice{fallback, absl::StrCat(shm_dir, " is not a writable tmpfs")};
+}
+
+std::vector<std::string> EmptyEngineTempDir(const std::string& dir) {
+  std::vector<std::string> left;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  for (std::filesystem::directory_iterator end; !ec && it != end; it.increment(ec)) {
+    std::error_code remove_ec;
+    std::filesystem::remove_all(it->path(), remove_ec);
+    if (remove_ec) {
+      VMSCAN_LOG(WARNING) << "cannot remove " << it->path().string()
+                          << ", left in the engine temp dir by an earlier run: "
+                          << remove_ec.message();
+      left.push_back(it->path().string());
+    }
+  }
+  if (ec) {
+    VMSCAN_LOG(WARNING) << "cannot list the engine temp dir " << dir
+                        << " to remove what an earlier run left: " << ec.message();
+    left.push_back(dir);
+  }
+  return left;
 }
 
 }  // namespace vmscan

@@ -25,6 +25,7 @@
 #define VMSCAN_HOST_SERVER_ENGINE_ENGINE_TEMP_DIR_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -38,6 +39,13 @@ struct EngineTempDirChoice {
 absl::StatusOr<EngineTempDirChoice> ChooseEngineTempDir(const std::string& configured,
                                                         const std::string& state_dir,
                                                         const std::string& shm_dir = "/dev/shm");
+
+// Removes everything inside `dir`: libclamav leaves its per-scan directories behind when a
+// process dies mid-scan, and they hold decoded attachments. The directory itself stays: on a
+// shared tmpfs its path must not be free for someone else to take, even for a moment. What
+// cannot be removed is logged as a WARNING naming it and returned; the server still starts (each
+// scan gets a fresh directory of its own).
+std::vector<std::string> EmptyEngineTempDir(const std::string& dir);
 
 }  // namespace vmscan
 

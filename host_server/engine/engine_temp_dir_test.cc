@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -72,6 +75,29 @@ TEST_F(EngineTempDirTest, ADirOthersCanEnterIsRefused) {
   absl::StatusOr<EngineTempDirChoice> second = ChooseEngineTempDir("", disk_ + "/c");
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->dir, disk_ + "/c/tmp") << second->why;
+}
+
+TEST_F(EngineTempDirTest, EmptyingRemovesLeftoversButKeepsTheDirectory) {
+  const std::string dir = disk_ + "/tmp";
+  std::filesystem::create_directories(dir + "/clamav-1234/sub");
+  std::ofstream(dir + "/clamav-1234/sub/part.bin") << "decoded attachment";
+  std::ofstream(dir + "/stray") << "x";
+  EXPECT_TRUE(EmptyEngineTempDir(dir).empty());
+  EXPECT_TRUE(std::filesystem::is_directory(dir));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
+
+TEST_F(EngineTempDirTest, ALeftoverThatCannotBeRemovedIsAWarningNamingIt) {
+  // procfs refuses every unlink, also root's: a directory whose entries cannot be removed.
+  const std::string dir = "/proc/self/fdinfo";
+  ::testing::internal::CaptureStderr();
+  const std::vector<std::string> left = EmptyEngineTempDir(dir);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(left.empty());
+  EXPECT_TRUE(absl::StartsWith(left[0], dir + "/")) << left[0];
+  EXPECT_TRUE(absl::StrContains(log, "WARN")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "cannot remove " + left[0])) << log;
+  EXPECT_TRUE(std::filesystem::exists("/proc/self/fdinfo/0"));
 }
 
 }  // namespace

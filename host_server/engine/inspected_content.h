@@ -2,7 +2,7 @@
 // (the object itself and everything it decoded or unpacked from it), so that a caller can tell
 // whether a separate scan of some content would only repeat work the engine has already done.
 //
-//   EngineVerdict raw = engine.ScanRecordingInspected(message, "message").value();
+//   EngineVerdict raw = engine.ScanRecordingInspected(message, "message", bounds).value();
 //   if (raw.inspected.Covers(part.decoded, /*is_text_body=*/true)) { /* already scanned */ }
 //
 // Two kinds of fingerprint:

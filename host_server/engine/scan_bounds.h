@@ -1,9 +1,11 @@
 // ScanBounds: limits tighter than the engine's own for the scans of one message — the limits of
-// the VM's policy (docs/design.md §4). The engine is compiled once with the SVM's limits and shared
-// by all VMs; a VM whose policy asks for less gets it per scan:
+// the VM's policy (docs/design.md §4). The engine is compiled once with the SVM's limits and
+// shared by all VMs; a VM whose policy asks for less gets it per scan, as an argument of every
+// engine call that scans its message:
 //
-//   ScopedScanBounds scope(bounds);        // on the scanning thread
-//   AnalyzeMessage(engine, message);       // every engine scan on this thread applies them
+//   ScanBounds bounds;
+//   bounds.max_files = 100;
+//   AnalyzeMessage(engine, message, bounds);  // raw scan and part scans honour them
 //
 // An engine that honours bounds (ClamavEngine, through libclamav's file-inspection callback)
 // counts every layer it opens: a layer deeper than max_recursion, one larger than max_file_bytes,
@@ -29,22 +31,7 @@ struct ScanBounds {
     return max_scan_bytes == 0 && max_file_bytes == 0 && max_recursion == 0 && max_files == 0 &&
            max_scan_time_ms == 0;
   }
-};
-
-// Makes `bounds` apply to the engine scans of the current thread until destroyed. Nests.
-class ScopedScanBounds {
- public:
-  explicit ScopedScanBounds(const ScanBounds& bounds);
-  ~ScopedScanBounds();
-  ScopedScanBounds(const ScopedScanBounds&) = delete;
-  ScopedScanBounds& operator=(const ScopedScanBounds&) = delete;
-
-  // The bounds in force on this thread (all 0 outside any scope).
-  static ScanBounds Current();
-
- private:
-  const ScanBounds* previous_;
-  const ScanBounds bounds_;
+  bool operator==(const ScanBounds&) const = default;
 };
 
 }  // namespace vmscan

@@ -41,8 +41,7 @@ class ScanBoundsTest : public ::testing::Test {
   }
 
   static EngineVerdict ScanWith(const ScanBounds& bounds, const std::string& data) {
-    ScopedScanBounds scope(bounds);
-    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(data, "message");
+    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(data, "message", bounds);
     EXPECT_TRUE(verdict.ok()) << verdict.status();
     return verdict.value_or(EngineVerdict{});
   }

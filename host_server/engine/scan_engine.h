@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "host_server/engine/inspected_content.h"
+#include "host_server/engine/scan_bounds.h"
 #include "vmscan/v1/scan.pb.h"
 
 namespace vmscan {
@@ -37,11 +38,13 @@ class ScanEngine {
  public:
   virtual ~ScanEngine() = default;
 
-  // Scans one object held in memory (a whole message or one decoded MIME part). `name` is used
-  // for logs only. Engine failures on the content are reported as `unscannable`, not as an
-  // error; an error Status means the engine itself could not be used (a bug or no memory).
-  virtual absl::StatusOr<EngineVerdict> Scan(absl::string_view data,
-                                             absl::string_view name) const = 0;
+  // Scans one object held in memory (a whole message or one decoded MIME part) within
+  // `bounds` (the VM's limits where they are tighter than the engine's; ScanBounds() for none).
+  // `name` is used for logs only. Engine failures on the content are reported as `unscannable`,
+  // not as an error; an error Status means the engine itself could not be used (a bug or no
+  // memory).
+  virtual absl::StatusOr<EngineVerdict> Scan(absl::string_view data, absl::string_view name,
+                                             const ScanBounds& bounds) const = 0;
 
   // Like Scan(), and also records in `inspected` objects the engine itself scanned while
   // scanning `data` (`data` and whatever it decoded or unpacked from it). Only what this one
@@ -49,8 +52,9 @@ class ScanEngine {
   // engine that answers a layer from its cache does not open it), never larger. An engine that
   // cannot tell records nothing, which is always safe: callers then scan every part alone.
   virtual absl::StatusOr<EngineVerdict> ScanRecordingInspected(absl::string_view data,
-                                                               absl::string_view name) const {
-    return Scan(data, name);
+                                                               absl::string_view name,
+                                                               const ScanBounds& bounds) const {
+    return Scan(data, name, bounds);
   }
 
   // Identifies the signature set, for verdict caching and replies (changes on reload).

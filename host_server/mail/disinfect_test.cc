@@ -6,7 +6,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -21,22 +20,10 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr char kPythonCorpus[] = "/usr/lib/python3.11/test/test_email/data";
-
-std::string Base64Lines(absl::string_view data) {
-  std::string encoded;
-  absl::Base64Escape(data, &encoded);
-  std::string lines;
-  for (size_t i = 0; i < encoded.size(); i += 76) {
-    absl::StrAppend(&lines, encoded.substr(i, 76), "\n");
-  }
-  return lines;
-}
+using ::vmscan::testing::Base64Lines;
+using ::vmscan::testing::ToCrlf;
 
 std::string Unwrapped(absl::string_view text) { return absl::StrReplaceAll(text, {{"\n", " "}}); }
-
-std::string ToCrlf(absl::string_view lf) { return absl::StrReplaceAll(lf, {{"\n", "\r\n"}}); }
 
 // `text` with its only occurrence of `from` replaced by `to`.
 std::string ReplaceOnce(std::string text, const std::string& from, const std::string& to) {
@@ -432,8 +419,8 @@ TEST(DisinfectTest, EmptyBoundaryRunsAreDropped) {
 }
 
 TEST(DisinfectTest, TextAfterAMisplacedOuterBoundaryIsDropped) {
-  absl::StatusOr<std::string> raw =
-      vmscan::testing::ReadFile(absl::StrCat(kPythonCorpus, "/msg_38.txt"));
+  absl::StatusOr<std::string> raw = vmscan::testing::ReadFile(
+      absl::StrCat(vmscan::testing::PythonEmailCorpusDir(), "/msg_38.txt"));
   ASSERT_TRUE(raw.ok()) << raw.status();
   ASSERT_THAT(*raw, HasSubstr("but puts them at the start of a line!"));
   absl::StatusOr<std::vector<MimeLeaf>> leaves = ExtractLeafParts(*raw);
@@ -453,17 +440,15 @@ TEST(DisinfectTest, EmptyPartGetsAnEmptyLine) {
 // For every corpus message with at least two leaves: remove the last one, and every other leaf
 // must come back with the same path, type, file name and decoded content.
 TEST(DisinfectTest, PythonCorpusKeepsUntouchedParts) {
-  const std::vector<std::string> files = vmscan::testing::PythonEmailCorpus();
-  ASSERT_EQ(files.size(), 47u) << "install libpython3.11-testsuite";
+  const std::vector<vmscan::testing::CorpusMessage> corpus = vmscan::testing::PythonEmailCorpus();
+  ASSERT_EQ(corpus.size(), 47u) << "install libpython3.11-testsuite";
   int disinfected = 0;
-  for (const std::string& file : files) {
-    absl::StatusOr<std::string> raw = vmscan::testing::ReadFile(file);
-    ASSERT_TRUE(raw.ok()) << raw.status();
-    absl::StatusOr<std::vector<MimeLeaf>> before = ExtractLeafParts(*raw);
+  for (const auto& [file, raw] : corpus) {
+    absl::StatusOr<std::vector<MimeLeaf>> before = ExtractLeafParts(raw);
     ASSERT_TRUE(before.ok()) << file << ": " << before.status();
     if (before->size() < 2) continue;
     const std::string removed = before->back().path;
-    absl::StatusOr<DisinfectResult> result = Disinfect(*raw, {{removed, "Test.Threat"}});
+    absl::StatusOr<DisinfectResult> result = Disinfect(raw, {{removed, "Test.Threat"}});
     ASSERT_TRUE(result.ok()) << file << ": " << result.status();
     absl::StatusOr<std::vector<MimeLeaf>> after = ExtractLeafParts(result->message);
     ASSERT_TRUE(after.ok()) << file << ": " << after.status();

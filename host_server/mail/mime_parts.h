@@ -2,7 +2,7 @@
 // tied to the part that holds it (and, for disinfection, that part replaced by a notice).
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::vector<MimeLeaf> leaves, ExtractLeafParts(raw));
-//   for (const MimeLeaf& leaf : leaves) engine.Scan(leaf.decoded, leaf.path);
+//   for (const MimeLeaf& leaf : leaves) engine.Scan(leaf.decoded, leaf.path, bounds);
 //
 // Paths are GMime's part-iterator paths (g_mime_part_iter_get_path): 1-based indexes joined by
 // ".", one per multipart or message/rfc822 level. A multipart/alternative at "1" holds "1.1" and

@@ -6,9 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_mail.h"
@@ -18,20 +16,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr char kPythonCorpus[] = "/usr/lib/python3.11/test/test_email/data";
-
-std::string Base64Lines(absl::string_view data) {
-  std::string encoded;
-  absl::Base64Escape(data, &encoded);
-  std::string lines;
-  for (size_t i = 0; i < encoded.size(); i += 76) {
-    absl::StrAppend(&lines, encoded.substr(i, 76), "\n");
-  }
-  return lines;
-}
-
-std::string ToCrlf(absl::string_view lf) { return absl::StrReplaceAll(lf, {{"\n", "\r\n"}}); }
+using ::vmscan::testing::Base64Lines;
+using ::vmscan::testing::ToCrlf;
 
 std::vector<std::string> Paths(const std::vector<MimeLeaf>& leaves) {
   std::vector<std::string> paths;
@@ -330,13 +316,11 @@ TEST(ExtractLeafPartsTest, ConcurrentCallsAgree) {
 }
 
 TEST(ExtractLeafPartsTest, PythonEmailCorpusParses) {
-  const std::vector<std::string> files = vmscan::testing::PythonEmailCorpus();
-  ASSERT_EQ(files.size(), 47u) << "install libpython3.11-testsuite";
+  const std::vector<vmscan::testing::CorpusMessage> corpus = vmscan::testing::PythonEmailCorpus();
+  ASSERT_EQ(corpus.size(), 47u) << "install libpython3.11-testsuite";
   size_t total_leaves = 0;
-  for (const std::string& file : files) {
-    absl::StatusOr<std::string> raw = vmscan::testing::ReadFile(file);
-    ASSERT_TRUE(raw.ok()) << raw.status();
-    absl::StatusOr<std::vector<MimeLeaf>> leaves = ExtractLeafParts(*raw);
+  for (const auto& [file, raw] : corpus) {
+    absl::StatusOr<std::vector<MimeLeaf>> leaves = ExtractLeafParts(raw);
     ASSERT_TRUE(leaves.ok()) << file << ": " << leaves.status();
     std::vector<std::string> paths = Paths(*leaves);
     std::sort(paths.begin(), paths.end());
@@ -352,8 +336,8 @@ TEST(ExtractLeafPartsTest, PythonEmailCorpusParses) {
 
 TEST(ExtractLeafPartsTest, PythonCorpusSpecialCases) {
   // msg_19 is a digest body saved without headers: one text leaf holding all of it.
-  absl::StatusOr<std::string> headerless =
-      vmscan::testing::ReadFile(absl::StrCat(kPythonCorpus, "/msg_19.txt"));
+  absl::StatusOr<std::string> headerless = vmscan::testing::ReadFile(
+      absl::StrCat(vmscan::testing::PythonEmailCorpusDir(), "/msg_19.txt"));
   ASSERT_TRUE(headerless.ok()) << headerless.status();
   absl::StatusOr<std::vector<MimeLeaf>> leaves = ExtractLeafParts(*headerless);
   ASSERT_TRUE(leaves.ok()) << leaves.status();
@@ -362,8 +346,8 @@ TEST(ExtractLeafPartsTest, PythonCorpusSpecialCases) {
 
   // msg_35 has no empty line after its headers; GMime drops the body line it takes for a broken
   // header (documented in mime_parts.h).
-  absl::StatusOr<std::string> no_separator =
-      vmscan::testing::ReadFile(absl::StrCat(kPythonCorpus, "/msg_35.txt"));
+  absl::StatusOr<std::string> no_separator = vmscan::testing::ReadFile(
+      absl::StrCat(vmscan::testing::PythonEmailCorpusDir(), "/msg_35.txt"));
   ASSERT_TRUE(no_separator.ok()) << no_separator.status();
   ASSERT_THAT(*no_separator, HasSubstr("counter to RFC 2822"));
   leaves = ExtractLeafParts(*no_separator);

@@ -5,29 +5,14 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "tests/testing/test_settings.h"
 
 namespace vmscan {
 namespace {
 
 using v1::ActionOnThreat;
 using v1::SettingSource;
-
-v1::MailAntivirusSettings Defaults() {
-  v1::MailAntivirusSettings d;
-  d.set_enabled(true);
-  d.set_action_on_threat(ActionOnThreat::AUTO);
-  d.set_on_unscannable(v1::OnUnscannable::DELIVER_WITH_HEADER);
-  v1::PolicyLimits* l = d.mutable_limits();
-  l->set_max_message_bytes(50 << 20);
-  l->set_max_scan_bytes(200 << 20);
-  l->set_max_file_bytes(100 << 20);
-  l->set_max_recursion(17);
-  l->set_max_files(10000);
-  l->set_max_scan_time_ms(120000);
-  d.mutable_backup()->set_max_age_days(30);
-  d.mutable_backup()->set_max_total_bytes(1ull << 30);
-  return d;
-}
+using ::vmscan::testing::CompleteDefaultSettings;
 
 v1::Policy MakePolicy(const std::string& group, int action /* 0: unset */, bool lock_action,
                       uint64_t max_message_bytes = 0, bool lock_size = false) {
@@ -102,7 +87,7 @@ TEST(EffectiveSettingsTest, InheritanceLocksAndLocalThreeLevelsDeep) {
     v1::MailAntivirusSettings local;
     if (row.local != 0) local.set_action_on_threat(ActionOnThreat::Value(row.local));
     const v1::Policy* chain[] = {&root, &middle, &leaf};
-    absl::StatusOr<ResolvedSettings> r = ResolveSettings(Defaults(), chain, local);
+    absl::StatusOr<ResolvedSettings> r = ResolveSettings(CompleteDefaultSettings(), chain, local);
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->values.action_on_threat(), row.expected);
     const v1::EffectiveSetting& s = Find(*r, "action_on_threat");
@@ -121,7 +106,7 @@ TEST(EffectiveSettingsTest, KeysAreIndependent) {
   local.set_action_on_threat(ActionOnThreat::BLOCK);
   local.mutable_limits()->set_max_message_bytes(1);
   const v1::Policy* chain[] = {&root, &leaf};
-  absl::StatusOr<ResolvedSettings> r = ResolveSettings(Defaults(), chain, local);
+  absl::StatusOr<ResolvedSettings> r = ResolveSettings(CompleteDefaultSettings(), chain, local);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->values.action_on_threat(), ActionOnThreat::BLOCK);
   EXPECT_EQ(r->values.limits().max_message_bytes(), 10u << 20);
@@ -139,13 +124,13 @@ TEST(EffectiveSettingsTest, KeysAreIndependent) {
 TEST(EffectiveSettingsTest, MissingGroupsInTheChainAreSkipped) {
   v1::Policy leaf = MakePolicy("Managed devices/A/B", ActionOnThreat::BLOCK, false);
   const v1::Policy* chain[] = {nullptr, nullptr, &leaf};
-  absl::StatusOr<ResolvedSettings> r = ResolveSettings(Defaults(), chain, {});
+  absl::StatusOr<ResolvedSettings> r = ResolveSettings(CompleteDefaultSettings(), chain, {});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->values.action_on_threat(), ActionOnThreat::BLOCK);
 }
 
 TEST(EffectiveSettingsTest, BadInput) {
-  v1::MailAntivirusSettings incomplete = Defaults();
+  v1::MailAntivirusSettings incomplete = CompleteDefaultSettings();
   incomplete.mutable_limits()->clear_max_files();
   absl::StatusOr<ResolvedSettings> r = ResolveSettings(incomplete, {}, {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);

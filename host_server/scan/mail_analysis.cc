@@ -34,9 +34,11 @@ bool MailAnalysis::has_untied_threat() const {
                      [](const v1::Threat& t) { return t.part_path().empty(); });
 }
 
-absl::StatusOr<MailAnalysis> AnalyzeMessage(const ScanEngine& engine, absl::string_view raw) {
+absl::StatusOr<MailAnalysis> AnalyzeMessage(const ScanEngine& engine, absl::string_view raw,
+                                            const ScanBounds& bounds) {
   MailAnalysis analysis;
-  VMSCAN_ASSIGN_OR_RETURN(EngineVerdict raw_verdict, engine.ScanRecordingInspected(raw, "message"));
+  VMSCAN_ASSIGN_OR_RETURN(EngineVerdict raw_verdict,
+                          engine.ScanRecordingInspected(raw, "message", bounds));
   NoteUnscannable(raw_verdict, &analysis);
   // When the raw scan inspected everything it met to the end and found nothing, a part whose
   // content it inspected would only be scanned again to the same "clean". When it found
@@ -53,7 +55,8 @@ absl::StatusOr<MailAnalysis> AnalyzeMessage(const ScanEngine& engine, absl::stri
         ++analysis.parts_covered_by_raw_scan;
         continue;
       }
-      VMSCAN_ASSIGN_OR_RETURN(EngineVerdict part_verdict, engine.Scan(leaf.decoded, leaf.path));
+      VMSCAN_ASSIGN_OR_RETURN(EngineVerdict part_verdict,
+                              engine.Scan(leaf.decoded, leaf.path, bounds));
       NoteUnscannable(part_verdict, &analysis);
       for (const std::string& name : part_verdict.threats) {
         v1::Threat& threat = analysis.threats.emplace_back();

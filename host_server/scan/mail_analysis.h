@@ -9,6 +9,9 @@
 // CRLF form libclamav's mail parser never reproduces exactly. The other leaves, the ones only
 // GMime sees, are scanned as before; after a raw detection every leaf is (see BENCHMARKS.md).
 //
+// Bounds: every engine call for the message (the raw scan and each part scan) gets `bounds`, the
+// VM's limits where they are tighter than the engine's (ScanBounds() for none).
+//
 // Thread-safe: a pure function of its inputs.
 #ifndef VMSCAN_HOST_SERVER_SCAN_MAIL_ANALYSIS_H_
 #define VMSCAN_HOST_SERVER_SCAN_MAIL_ANALYSIS_H_
@@ -39,7 +42,8 @@ struct MailAnalysis {
   bool has_untied_threat() const;
 };
 
-absl::StatusOr<MailAnalysis> AnalyzeMessage(const ScanEngine& engine, absl::string_view raw);
+absl::StatusOr<MailAnalysis> AnalyzeMessage(const ScanEngine& engine, absl::string_view raw,
+                                            const ScanBounds& bounds);
 
 }  // namespace vmscan
 

@@ -76,7 +76,7 @@ TEST_F(MailAnalysisClamavTest, CleanNewsletterNeedsNoPartScans) {
   std::string attachment(3000, '\0');
   for (size_t i = 0; i < attachment.size(); ++i) attachment[i] = static_cast<char>(i * 7 + 3);
   absl::StatusOr<MailAnalysis> a =
-      AnalyzeMessage(*engine_, Newsletter(attachment, "All the news that fits"));
+      AnalyzeMessage(*engine_, Newsletter(attachment, "All the news that fits"), ScanBounds());
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->verdict, v1::CLEAN);
   EXPECT_TRUE(a->threats.empty());
@@ -87,7 +87,8 @@ TEST_F(MailAnalysisClamavTest, CleanNewsletterNeedsNoPartScans) {
 // A threat in the text body: the raw scan finds it, every part is scanned, and the threat is
 // tied to the text part, as without the skipping.
 TEST_F(MailAnalysisClamavTest, ThreatInTheTextBodyIsTiedToIt) {
-  absl::StatusOr<MailAnalysis> a = AnalyzeMessage(*engine_, Newsletter("harmless", kEicar));
+  absl::StatusOr<MailAnalysis> a =
+      AnalyzeMessage(*engine_, Newsletter("harmless", kEicar), ScanBounds());
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->verdict, v1::INFECTED);
   EXPECT_EQ(a->parts_covered_by_raw_scan, 0);
@@ -98,7 +99,8 @@ TEST_F(MailAnalysisClamavTest, ThreatInTheTextBodyIsTiedToIt) {
 }
 
 TEST_F(MailAnalysisClamavTest, ThreatInTheAttachmentIsTiedToIt) {
-  absl::StatusOr<MailAnalysis> a = AnalyzeMessage(*engine_, Newsletter(kEicar, "Hello"));
+  absl::StatusOr<MailAnalysis> a =
+      AnalyzeMessage(*engine_, Newsletter(kEicar, "Hello"), ScanBounds());
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->verdict, v1::INFECTED);
   ASSERT_EQ(a->threats.size(), 1u);
@@ -112,7 +114,8 @@ TEST_F(MailAnalysisClamavTest, CopiesForOtherRecipientsNeedNoPartScansEither) {
   const std::string message = Newsletter("same attachment for everyone", "Same text");
   for (int vm = 0; vm < 3; ++vm) {
     absl::StatusOr<MailAnalysis> a = AnalyzeMessage(
-        *engine_, absl::StrCat("Delivered-To: desk-", vm, "@example.com\r\n", message));
+        *engine_, absl::StrCat("Delivered-To: desk-", vm, "@example.com\r\n", message),
+        ScanBounds());
     ASSERT_TRUE(a.ok()) << a.status();
     EXPECT_EQ(a->verdict, v1::CLEAN);
     EXPECT_EQ(a->parts_covered_by_raw_scan, 3) << "copy " << vm;

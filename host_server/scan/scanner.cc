@@ -21,7 +21,7 @@ namespace {
 // not tied to removable parts, the message cannot be parsed, the infected part is the only content,
 // or the rewritten message still holds a threat).
 absl::StatusOr<std::string> TryDisinfect(const ScanEngine& engine, absl::string_view message,
-                                         const MailAnalysis& analysis) {
+                                         const MailAnalysis& analysis, const ScanBounds& bounds) {
   if (!analysis.mime_parsed || analysis.has_untied_threat()) return std::string();
   std::vector<PartRemoval> removals;
   for (const v1::Threat& threat : analysis.threats) {
@@ -32,13 +32,24 @@ absl::StatusOr<std::string> TryDisinfect(const ScanEngine& engine, absl::string_
     VMSCAN_LOG(DEBUG) << "disinfection not possible: " << rewritten.status();
     return std::string();
   }
-  VMSCAN_ASSIGN_OR_RETURN(MailAnalysis rescan, AnalyzeMessage(engine, rewritten->message));
+  VMSCAN_ASSIGN_OR_RETURN(MailAnalysis rescan, AnalyzeMessage(engine, rewritten->message, bounds));
   if (rescan.verdict != v1::CLEAN) {
     VMSCAN_LOG(WARNING) << "disinfected message still not clean ("
                         << v1::Verdict_Name(rescan.verdict) << "); disinfection failed";
     return std::string();
   }
   return std::move(rewritten->message);
+}
+
+// The VM's limits the engine must honour per scan (0: none beyond the engine's own).
+ScanBounds BoundsOf(const v1::PolicyLimits& limits) {
+  ScanBounds bounds;
+  bounds.max_scan_bytes = limits.max_scan_bytes();
+  bounds.max_file_bytes = limits.max_file_bytes();
+  bounds.max_recursion = limits.max_recursion();
+  bounds.max_files = limits.max_files();
+  bounds.max_scan_time_ms = limits.max_scan_time_ms();
+  return bounds;
 }
 
 v1::BackupRecord BackupMetadata(const v1::ScanMetadata& metadata, absl::string_view message,
@@ -90,12 +101,7 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
       VMSCAN_LOG(ERROR) << "settings of VM " << metadata.vm().id()
                         << " unavailable, scanning with the server's: " << vm.status();
     } else {
-      const v1::PolicyLimits& limits = vm->limits();
-      bounds.max_scan_bytes = limits.max_scan_bytes();
-      bounds.max_file_bytes = limits.max_file_bytes();
-      bounds.max_recursion = limits.max_recursion();
-      bounds.max_files = limits.max_files();
-      bounds.max_scan_time_ms = limits.max_scan_time_ms();
+      bounds = BoundsOf(vm->limits());
       settings.set_action_on_threat(vm->action_on_threat());
       settings.set_on_unscannable(vm->on_unscannable());
       if (!vm->enabled()) {
@@ -124,8 +130,7 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
     }
   }
 
-  ScopedScanBounds scoped_bounds(bounds);
-  VMSCAN_ASSIGN_OR_RETURN(MailAnalysis analysis, AnalyzeMessage(*engine, message));
+  VMSCAN_ASSIGN_OR_RETURN(MailAnalysis analysis, AnalyzeMessage(*engine, message, bounds));
   result.set_verdict(analysis.verdict);
   result.set_unscannable_reason(analysis.unscannable_reason);
   result.set_unscannable_detail(analysis.unscannable_detail);
@@ -133,7 +138,7 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
 
   bool disinfected = false;
   if (WantsDisinfection(settings, analysis.verdict, metadata.channel(), metadata.direction())) {
-    VMSCAN_ASSIGN_OR_RETURN(outcome.cleaned, TryDisinfect(*engine, message, analysis));
+    VMSCAN_ASSIGN_OR_RETURN(outcome.cleaned, TryDisinfect(*engine, message, analysis, bounds));
     disinfected = !outcome.cleaned.empty();
   }
   ActionDecision decision = DecideAction(settings, analysis.verdict, metadata.channel(),

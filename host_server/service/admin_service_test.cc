@@ -23,11 +23,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "host_server/backup/lmdb_backup_store.h"
-#include "host_server/backup/lmdb_env.h"
 #include "host_server/backup/record_format.h"
+#include "tests/testing/lmdb_raw.h"
+#include "tests/testing/test_mail.h"
 
 namespace vmscan {
 namespace {
+
+using ::vmscan::testing::RandomBytes;
+using ::vmscan::testing::RawRewrite;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -35,13 +39,6 @@ using ::testing::IsEmpty;
 
 constexpr int64_t kHour = int64_t{3600} * 1000000;
 constexpr int64_t kStart = int64_t{1732680000} * 1000000;  // 2024-11-27, in unix micros.
-
-std::string RandomBytes(size_t n) {
-  absl::BitGen gen;
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
-  return out;
-}
 
 std::string Mail(absl::string_view subject, absl::string_view body) {
   return absl::StrCat("From: a@example.org\r\nSubject: ", subject, "\r\n\r\n", body, "\r\n");
@@ -56,26 +53,6 @@ v1::BackupRecord Meta(absl::string_view vm, absl::string_view threat, v1::Action
   meta.add_threats()->set_name(std::string(threat));
   meta.set_action(action);
   return meta;
-}
-
-// Rewrites one value of a closed store directly through LMDB, as disk damage would.
-void RawRewrite(const std::string& dir, const char* db, const std::string& key,
-                const std::function<void(std::string&)>& change) {
-  MDB_env* raw = nullptr;
-  ASSERT_EQ(mdb_env_create(&raw), 0);
-  MdbEnvPtr env(raw);
-  ASSERT_EQ(mdb_env_set_maxdbs(env.get(), 3), 0);
-  ASSERT_EQ(mdb_env_open(env.get(), dir.c_str(), 0, 0600), 0);
-  absl::StatusOr<MdbTxn> txn = MdbTxn::Begin(env.get(), 0);
-  ASSERT_TRUE(txn.ok()) << txn.status();
-  MDB_dbi dbi;
-  ASSERT_EQ(mdb_dbi_open(txn->get(), db, 0, &dbi), 0);
-  absl::StatusOr<absl::string_view> value = txn->Get(dbi, key);
-  ASSERT_TRUE(value.ok()) << value.status();
-  std::string copy(*value);
-  change(copy);
-  ASSERT_TRUE(txn->Put(dbi, key, copy).ok());
-  ASSERT_TRUE(txn->Commit().ok());
 }
 
 // Grants a fixed scope, or refuses everyone.
@@ -196,13 +173,18 @@ class AdminServiceTest : public ::testing::Test {
     return stub_->GetBackupStats(&context, v1::GetBackupStatsRequest(), stats);
   }
 
-  grpc::Status Export(const std::string& id, std::vector<v1::ExportBackupResponse>* messages) {
-    grpc::ClientContext context;
+  // Starts an export of `id` on `context` (which gets the test's deadline).
+  std::unique_ptr<grpc::ClientReader<v1::ExportBackupResponse>> StartExport(
+      grpc::ClientContext& context, const std::string& id) {
     SetDeadline(context);
     v1::ExportBackupRequest request;
     request.set_id(id);
-    std::unique_ptr<grpc::ClientReader<v1::ExportBackupResponse>> reader =
-        stub_->ExportBackup(&context, request);
+    return stub_->ExportBackup(&context, request);
+  }
+
+  grpc::Status Export(const std::string& id, std::vector<v1::ExportBackupResponse>* messages) {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::ExportBackupResponse>> reader = StartExport(context, id);
     v1::ExportBackupResponse message;
     while (reader->Read(&message)) messages->push_back(message);
     return reader->Finish();
@@ -396,9 +378,12 @@ TEST_F(AdminServiceTest, DamagedRecordIsDataLossForThatRecordOnly) {
   const std::string good = MustPut(Meta("vm-a", "T", v1::DELETE), good_original);
   StopServer();
   store_.reset();
-  RawRewrite(options_.dir, kContentDbName, damaged,
-             [](std::string& v) { v[v.size() / 2] ^= 0x10; });
-  RawRewrite(options_.dir, kMetaDbName, bad_meta, [](std::string& v) { v[v.size() - 3] ^= 0x01; });
+  ASSERT_TRUE(RawRewrite(options_.dir, kContentDbName, damaged, [](std::string& v) {
+                v[v.size() / 2] ^= 0x10;
+              }).ok());
+  ASSERT_TRUE(RawRewrite(options_.dir, kMetaDbName, bad_meta, [](std::string& v) {
+                v[v.size() - 3] ^= 0x01;
+              }).ok());
   OpenStore();
   StartServer(std::make_unique<LoopbackAdminAuthorizer>());
 
@@ -513,11 +498,7 @@ TEST_F(AdminServiceTest, ExportsBeyondTheLimitAreRefusedUntilOneEnds) {
 
   // A first export that reads one message and then stops: it stays in flight.
   grpc::ClientContext slow;
-  SetDeadline(slow);
-  v1::ExportBackupRequest request;
-  request.set_id(id);
-  std::unique_ptr<grpc::ClientReader<v1::ExportBackupResponse>> reader =
-      stub_->ExportBackup(&slow, request);
+  std::unique_ptr<grpc::ClientReader<v1::ExportBackupResponse>> reader = StartExport(slow, id);
   v1::ExportBackupResponse first;
   ASSERT_TRUE(reader->Read(&first));
   EXPECT_EQ(first.record().id(), id);

@@ -7,6 +7,9 @@
 //   ...
 //   server->Shutdown();  // finishes or cancels scans in flight, then frees the engine
 //
+// Start only assembles: each subsystem is set up by one helper below, in the order they depend on
+// each other; the rules they apply live in the subsystems.
+//
 // Used by vmscan-server's main and, in-process, by the integration tests.
 #ifndef VMSCAN_HOST_SERVER_SERVICE_HOST_SERVER_H_
 #define VMSCAN_HOST_SERVER_SERVICE_HOST_SERVER_H_
@@ -15,11 +18,10 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/notification.h"
 #include "host_server/backup/backup_store.h"
+#include "host_server/backup/retention_loop.h"
 #include "host_server/control/control_plane.h"
 #include "host_server/control/store/control_store.h"
 #include "host_server/scan/engine_slot.h"
@@ -51,6 +53,20 @@ class HostServer {
  private:
   HostServer() = default;
 
+  // The steps of Start, in order.
+  // State dir, engine temp dir, signatures: the compiled engine.
+  absl::Status StartEngine(const v1::ServerConfig& config);
+  // The Backup store and the control plane on its store.
+  absl::Status OpenStores(const v1::ServerConfig& config);
+  // The Scanner with each VM's settings, its worker pool and the ScanService.
+  void StartScanning(const v1::ServerConfig& config);
+  // BackupAdmin, InventoryAdmin, PolicyAdmin and AgentControl with their pool.
+  void StartAdminServices();
+  // Listening, every service registered, health checking and reflection.
+  absl::Status StartGrpc(const v1::ServerConfig& config);
+  // The periodic Backup retention pass, store-wide and per VM.
+  void StartRetention();
+
   std::unique_ptr<EngineSlot> engines_;
   std::unique_ptr<BackupStore> backup_;
   std::unique_ptr<ControlStore> control_store_;
@@ -65,10 +81,8 @@ class HostServer {
   std::unique_ptr<PolicyAdminService> policy_admin_;
   std::unique_ptr<AgentControlService> agent_control_;
   std::unique_ptr<grpc::Server> server_;
-  // Applies Backup retention periodically (it also runs after every Put).
-  std::thread retention_thread_;
-  absl::Notification stop_retention_;
-  std::string memory_temp_dir_;  // engine temp dir on tmpfs, removed by Shutdown
+  std::unique_ptr<RetentionLoop> retention_;  // periodic; Put applies retention too
+  std::string memory_temp_dir_;               // engine temp dir on tmpfs, removed by Shutdown
   std::string address_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -11,7 +11,7 @@ class CeilingStream : public Stream {
  public:
   explicit CeilingStream(const ClamavEngine* engine) : engine_(engine) {}
   ScanReply Scan(const Message& message) override {
-    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(message.data, "message");
+    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(message.data, "message", ScanBounds());
     if (!verdict.ok()) return {Outcome::kError, verdict.status().ToString()};
     if (!verdict->threats.empty()) {
       return {Outcome::kInfected, absl::StrJoin(verdict->threats, ",")};
@@ -29,7 +29,7 @@ class PipelineStream : public Stream {
  public:
   explicit PipelineStream(const ClamavEngine* engine) : engine_(engine) {}
   ScanReply Scan(const Message& message) override {
-    absl::StatusOr<MailAnalysis> analysis = AnalyzeMessage(*engine_, message.data);
+    absl::StatusOr<MailAnalysis> analysis = AnalyzeMessage(*engine_, message.data, ScanBounds());
     if (!analysis.ok()) return {Outcome::kError, analysis.status().ToString()};
     switch (analysis->verdict) {
       case v1::INFECTED:

@@ -147,7 +147,7 @@ absl::StatusOr<std::string> ExplainPipeline(const std::string& signatures_dir,
     (void)Sha256Hex(m.data);
     sha_ms += MsSince(t);
     t = absl::Now();
-    (void)(*warm)->Scan(m.data, "message");
+    (void)(*warm)->Scan(m.data, "message", ScanBounds());
     raw_ms += MsSince(t);
     std::set<std::string> inspected;
     t = absl::Now();
@@ -165,12 +165,12 @@ absl::StatusOr<std::string> ExplainPipeline(const std::string& signatures_dir,
       ++s.parts;
       s.bytes += leaf.decoded.size();
       t = absl::Now();
-      (void)(*warm)->Scan(leaf.decoded, leaf.path);
+      (void)(*warm)->Scan(leaf.decoded, leaf.path, ScanBounds());
       const double warm_part = MsSince(t);
       s.warm_ms += warm_part;
       parts_ms += warm_part;
       t = absl::Now();
-      (void)(*cold)->Scan(leaf.decoded, leaf.path);
+      (void)(*cold)->Scan(leaf.decoded, leaf.path, ScanBounds());
       s.cold_ms += MsSince(t);
       if (extracted.count(Sha256Hex(leaf.decoded)) > 0) ++s.same_bytes;
       t = absl::Now();

@@ -107,12 +107,10 @@ TEST_F(ScanServiceTest, EncryptedZipIsUnscannableNotClean) {
 }
 
 TEST_F(ScanServiceTest, RealWorldMessagesAreNotFlagged) {
-  const std::vector<std::string> files = PythonEmailCorpus();
-  ASSERT_EQ(files.size(), 47u) << "install libpython3.11-testsuite";
-  for (const std::string& name : files) {
-    absl::StatusOr<std::string> msg = ReadFile(name);
-    ASSERT_TRUE(msg.ok());
-    absl::StatusOr<ScanResponse> r = Scan(*msg);
+  const std::vector<CorpusMessage> corpus = PythonEmailCorpus();
+  ASSERT_EQ(corpus.size(), 47u) << "install libpython3.11-testsuite";
+  for (const auto& [name, msg] : corpus) {
+    absl::StatusOr<ScanResponse> r = Scan(msg);
     ASSERT_TRUE(r.ok()) << name << ": " << r.status();
     EXPECT_NE(r->result.verdict(), v1::INFECTED) << name;
   }

@@ -11,8 +11,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace vmscan::testing {
 
@@ -21,14 +23,28 @@ std::string Eicar() {
   return absl::StrCat("X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*");
 }
 
-std::string MailWithAttachment(absl::string_view filename, absl::string_view content_type,
-                               absl::string_view data) {
+std::string Base64Lines(absl::string_view data, absl::string_view line_end) {
   std::string encoded;
   absl::Base64Escape(data, &encoded);
-  std::string wrapped;
+  std::string lines;
   for (size_t i = 0; i < encoded.size(); i += 76) {
-    absl::StrAppend(&wrapped, encoded.substr(i, 76), "\r\n");
+    absl::StrAppend(&lines, absl::string_view(encoded).substr(i, 76), line_end);
   }
+  return lines;
+}
+
+std::string ToCrlf(absl::string_view lf) { return absl::StrReplaceAll(lf, {{"\n", "\r\n"}}); }
+
+std::string RandomBytes(size_t size) {
+  absl::BitGen gen;
+  std::string out(size, '\0');
+  for (char& c : out) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
+  return out;
+}
+
+std::string MailWithAttachment(absl::string_view filename, absl::string_view content_type,
+                               absl::string_view data) {
+  const std::string wrapped = Base64Lines(data, "\r\n");
   return absl::StrCat(
       "From: sender@example.org\r\nTo: rcpt@example.net\r\nSubject: test with ", filename,
       "\r\nMessage-ID: <test-", filename, "@example.org>\r\nMIME-Version: 1.0\r\n",
@@ -74,18 +90,25 @@ absl::StatusOr<std::string> MakeZip(const std::vector<std::pair<std::string, std
   return zip;
 }
 
-std::vector<std::string> PythonEmailCorpus() {
-  const std::filesystem::path dir("/usr/lib/python3.11/test/test_email/data");
-  std::vector<std::string> files;
+std::string PythonEmailCorpusDir() { return VMSCAN_PYTHON_EMAIL_CORPUS; }
+
+std::vector<CorpusMessage> PythonEmailCorpus() {
+  std::vector<std::string> paths;
+  const std::string dir = PythonEmailCorpusDir();
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("msg_", 0) == 0 && entry.path().extension() == ".txt") {
-      files.push_back(entry.path().string());
+      paths.push_back(entry.path().string());
     }
   }
-  std::sort(files.begin(), files.end());
-  return files;
+  std::sort(paths.begin(), paths.end());
+  std::vector<CorpusMessage> messages;
+  for (std::string& path : paths) {
+    absl::StatusOr<std::string> raw = ReadFile(path);
+    if (raw.ok()) messages.push_back({std::move(path), *std::move(raw)});
+  }
+  return messages;
 }
 
 CommandRun Shell(const std::string& command) {

@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "host_server/backup/private_env.h"
 
 namespace vmscan {
 namespace {
@@ -23,8 +22,6 @@ constexpr char kRevisionKey[] = "revision";
 constexpr char kFormatKey[] = "format";
 constexpr char kFormat[] = "1";
 constexpr size_t kRevisionBytes = 8;
-// More retries than any doubling from one page up to max_map_size needs.
-constexpr int kMaxWriteAttempts = 64;
 
 std::string EncodeRevision(int64_t revision) {
   std::string out(kRevisionBytes, '\0');
@@ -120,34 +117,27 @@ class LmdbControlStore::Handle final : public WatchHandle {
 
 absl::StatusOr<std::unique_ptr<LmdbControlStore>> LmdbControlStore::Open(
     const LmdbControlStoreOptions& options) {
-  if (options.dir.empty()) return absl::InvalidArgumentError("control store: no directory");
-  if (options.map_size == 0 || options.max_map_size < options.map_size) {
-    return absl::InvalidArgumentError("control store: want 0 < map_size <= max_map_size");
-  }
-  VMSCAN_ASSIGN_OR_RETURN(PrivateEnv opened,
-                          OpenPrivateEnv("control store", options.dir, options.map_size, 2));
-  if (const int max_key = mdb_env_get_maxkeysize(opened.env.get());
+  const PrivateEnvOptions env_options = {"control store", options.dir, options.map_size,
+                                         options.max_map_size, /*max_dbs=*/2};
+  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<PrivateEnv> env, PrivateEnv::Open(env_options));
+  if (const int max_key = mdb_env_get_maxkeysize(env->env());
       max_key < static_cast<int>(kMaxKeyBytes)) {
     return absl::FailedPreconditionError(
         absl::StrCat("control store: this LMDB allows keys of only ", max_key, " bytes"));
   }
-  std::unique_ptr<LmdbControlStore> store(
-      new LmdbControlStore(options, std::move(opened.claim), std::move(opened.env)));
+  std::unique_ptr<LmdbControlStore> store(new LmdbControlStore(options, std::move(env)));
   VMSCAN_RETURN_IF_ERROR(store->Init());
   return store;
 }
 
 LmdbControlStore::LmdbControlStore(const LmdbControlStoreOptions& options,
-                                   std::unique_ptr<DirClaim> claim, MdbEnvPtr env)
-    : options_(options),
-      claim_(std::move(claim)),
-      env_(std::move(env)),
-      watches_(std::make_shared<WatchRegistry>()) {}
+                                   std::unique_ptr<PrivateEnv> env)
+    : options_(options), env_(std::move(env)), watches_(std::make_shared<WatchRegistry>()) {}
 
 LmdbControlStore::~LmdbControlStore() = default;
 
 absl::Status LmdbControlStore::Init() {
-  VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_.get(), 0));
+  VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_->env(), 0));
   VMSCAN_RETURN_IF_ERROR(
       LmdbStatus(mdb_dbi_open(txn.get(), kKvDbName, MDB_CREATE, &kv_dbi_), "open kv db"));
   VMSCAN_RETURN_IF_ERROR(
@@ -172,54 +162,14 @@ absl::Status LmdbControlStore::Init() {
     delivered_revision_ = revision;
   }
   VMSCAN_LOG(INFO) << "control store " << options_.dir << ": revision " << revision << ", map "
-                   << MapBytes() << " bytes";
-  return absl::OkStatus();
-}
-
-uint64_t LmdbControlStore::MapBytes() const {
-  MDB_envinfo info;
-  mdb_env_info(env_.get(), &info);
-  return info.me_mapsize;
-}
-
-absl::Status LmdbControlStore::RunRead(absl::FunctionRef<absl::Status(const MdbTxn&)> body) const {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    uint64_t seen_map_bytes = 0;
-    absl::Status status;
-    {
-      absl::ReaderMutexLock lock(&map_mu_);
-      seen_map_bytes = MapBytes();
-      status = [&]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_.get(), MDB_RDONLY));
-        return body(txn);
-      }();
-    }
-    if (LmdbErrorCode(status) != MDB_MAP_RESIZED) return status;
-    VMSCAN_RETURN_IF_ERROR(GrowMap(seen_map_bytes, /*adopt=*/true));
-  }
-  return absl::UnavailableError("control store: map keeps being resized by another process");
-}
-
-absl::Status LmdbControlStore::GrowMap(uint64_t seen_map_bytes, bool adopt) const {
-  absl::WriterMutexLock lock(&map_mu_);  // no transaction of this process is open now.
-  if (adopt) return LmdbStatus(mdb_env_set_mapsize(env_.get(), 0), "adopt map size");
-  const uint64_t current = MapBytes();
-  if (current > seen_map_bytes) return absl::OkStatus();  // grown meanwhile.
-  if (current >= options_.max_map_size) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "control store ", options_.dir, " is full: map reached max_map_size = ", current));
-  }
-  const uint64_t grown = std::min(current * 2, options_.max_map_size);
-  VMSCAN_RETURN_IF_ERROR(LmdbStatus(mdb_env_set_mapsize(env_.get(), grown), "grow map"));
-  VMSCAN_LOG(INFO) << "control store " << options_.dir << ": map grown from " << current << " to "
-                   << MapBytes() << " bytes";
+                   << env_->MapBytes() << " bytes";
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<KeyValue>> LmdbControlStore::Get(absl::string_view key) const {
   VMSCAN_RETURN_IF_ERROR(CheckKey(key, "key"));
   std::optional<KeyValue> result;
-  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
     result.reset();
     absl::StatusOr<absl::string_view> stored = txn.Get(kv_dbi_, key);
     if (absl::IsNotFound(stored.status())) return absl::OkStatus();
@@ -233,7 +183,7 @@ absl::StatusOr<std::optional<KeyValue>> LmdbControlStore::Get(absl::string_view 
 absl::StatusOr<std::vector<KeyValue>> LmdbControlStore::List(absl::string_view prefix) const {
   std::vector<KeyValue> result;
   if (prefix.size() > kMaxKeyBytes) return result;  // no key can be that long.
-  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
     result.clear();
     VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, kv_dbi_));
     // LMDB refuses an empty seek key.
@@ -251,7 +201,7 @@ absl::StatusOr<std::vector<KeyValue>> LmdbControlStore::List(absl::string_view p
 
 absl::StatusOr<int64_t> LmdbControlStore::Revision() const {
   int64_t revision = 0;
-  VMSCAN_RETURN_IF_ERROR(RunRead([&](const MdbTxn& txn) -> absl::Status {
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
     VMSCAN_ASSIGN_OR_RETURN(revision, ReadRevision(txn, meta_dbi_));
     return absl::OkStatus();
   }));
@@ -271,19 +221,8 @@ absl::StatusOr<TxnResult> LmdbControlStore::Commit(absl::Span<const Compare> com
   {
     absl::MutexLock lock(&commit_mu_);
     std::vector<WatchEvent> events;
-    absl::Status status;  // after the last attempt still MDB_MAP_FULL: ResourceExhausted.
-    for (int attempt = 0; attempt < kMaxWriteAttempts; ++attempt) {
-      uint64_t seen_map_bytes = 0;
-      {
-        absl::ReaderMutexLock map_lock(&map_mu_);
-        seen_map_bytes = MapBytes();
-        status = TryCommit(compares, ops, result, events);
-      }
-      const std::optional<int> rc = LmdbErrorCode(status);
-      if (rc != MDB_MAP_FULL && rc != MDB_MAP_RESIZED) break;
-      VMSCAN_RETURN_IF_ERROR(GrowMap(seen_map_bytes, /*adopt=*/rc == MDB_MAP_RESIZED));
-    }
-    VMSCAN_RETURN_IF_ERROR(status);
+    VMSCAN_RETURN_IF_ERROR(env_->WithMapGrowth(
+        [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return TryCommit(compares, ops, result, events); }));
     if (events.empty()) return result;  // a failed comparison, or nothing to change.
     revision_ = result.revision;
     // Queued under commit_mu_, so that the queue is in revision order.
@@ -299,7 +238,7 @@ absl::Status LmdbControlStore::TryCommit(absl::Span<const Compare> compares,
                                          std::vector<WatchEvent>& events) {
   result = TxnResult{};
   events.clear();
-  VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_.get(), 0));
+  VMSCAN_ASSIGN_OR_RETURN(MdbTxn txn, MdbTxn::Begin(env_->env(), 0));
   VMSCAN_ASSIGN_OR_RETURN(const int64_t current, ReadRevision(txn, meta_dbi_));
   result.revision = current;
   for (const Compare& compare : compares) {

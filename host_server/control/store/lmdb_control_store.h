@@ -52,9 +52,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
-#include "host_server/backup/dir_claim.h"
-#include "host_server/backup/lmdb_env.h"
 #include "host_server/control/store/control_store.h"
+#include "host_server/storage/lmdb_env.h"
+#include "host_server/storage/private_env.h"
 
 namespace vmscan {
 
@@ -93,18 +93,14 @@ class LmdbControlStore final : public ControlStore {
     std::vector<WatchEvent> events;
   };
 
-  LmdbControlStore(const LmdbControlStoreOptions& options, std::unique_ptr<DirClaim> claim,
-                   MdbEnvPtr env);
+  LmdbControlStore(const LmdbControlStoreOptions& options, std::unique_ptr<PrivateEnv> env);
 
   absl::Status Init();
-  // Runs `body` in a read transaction (retried once if another process resized the map).
-  absl::Status RunRead(absl::FunctionRef<absl::Status(const MdbTxn&)> body) const;
   // One attempt at a transaction: checks, applies and commits, or aborts when nothing changes.
+  // Commit runs it through PrivateEnv::WithMapGrowth, so it must start from scratch every time.
   absl::Status TryCommit(absl::Span<const Compare> compares, absl::Span<const Op> ops,
                          TxnResult& result, std::vector<WatchEvent>& events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(commit_mu_);
-  absl::Status GrowMap(uint64_t seen_map_bytes, bool adopt) const;
-  uint64_t MapBytes() const;
   // Delivers the queued batches up to `revision` (and any queued meanwhile), unless this thread
   // is already delivering further up its stack; waits while another thread delivers them.
   void Deliver(int64_t revision) ABSL_LOCKS_EXCLUDED(deliver_mu_);
@@ -112,15 +108,11 @@ class LmdbControlStore final : public ControlStore {
   void DeliverBatch(const Batch& batch);
 
   const LmdbControlStoreOptions options_;
-  const std::unique_ptr<DirClaim> claim_;  // released after env_ is closed.
-  const MdbEnvPtr env_;
+  // Order: commit_mu_ before env_'s own map lock (a Commit holds commit_mu_ while it writes).
+  const std::unique_ptr<PrivateEnv> env_;
   // Set once by Init(), before the store is shared.
   MDB_dbi kv_dbi_ = 0;
   MDB_dbi meta_dbi_ = 0;
-
-  // Shared by every transaction, exclusive while the map size changes (LMDB allows that only
-  // while this process has no transaction open). Order: commit_mu_ before map_mu_.
-  mutable absl::Mutex map_mu_;
 
   // Serializes Commit and Watch registration, so that a watch starts at a well-defined revision.
   absl::Mutex commit_mu_;

@@ -1,4 +1,4 @@
-#include "host_server/backup/dir_claim.h"
+#include "host_server/storage/dir_claim.h"
 
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-#include "host_server/backup/lmdb_env.h"
+#include "host_server/storage/lmdb_env.h"
 
 #include <cerrno>
 #include <string>

@@ -1,13 +1,13 @@
 // DirClaim: marks a directory as in use by this process, for as long as the claim lives.
 //
 // LMDB must not open one environment twice in a process: closing either handle drops the
-// process's POSIX locks on the lock file, silently breaking the other's. LmdbBackupStore claims
-// its directory first, so that a second Open fails cleanly instead. Directories are compared by
+// process's POSIX locks on the lock file, silently breaking the other's. PrivateEnv::Open claims
+// its directory first, so that a second open fails cleanly instead. Directories are compared by
 // device and inode, so another path to the same directory is caught too.
 //
-// Thread-safe. The registry behind it is the only process-wide state of host_server/backup.
-#ifndef VMSCAN_HOST_SERVER_BACKUP_DIR_CLAIM_H_
-#define VMSCAN_HOST_SERVER_BACKUP_DIR_CLAIM_H_
+// Thread-safe. The registry behind it is the only process-wide state of host_server/storage.
+#ifndef VMSCAN_HOST_SERVER_STORAGE_DIR_CLAIM_H_
+#define VMSCAN_HOST_SERVER_STORAGE_DIR_CLAIM_H_
 
 #include <sys/types.h>
 
@@ -36,4 +36,4 @@ class DirClaim {
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_HOST_SERVER_BACKUP_DIR_CLAIM_H_
+#endif  // VMSCAN_HOST_SERVER_STORAGE_DIR_CLAIM_H_

@@ -6,8 +6,8 @@
 //   VMSCAN_ASSIGN_OR_RETURN(absl::string_view value, txn.Get(dbi, key));  // NotFound if absent
 //
 // Not thread-safe: a transaction and its cursors belong to one thread at a time.
-#ifndef VMSCAN_HOST_SERVER_BACKUP_LMDB_ENV_H_
-#define VMSCAN_HOST_SERVER_BACKUP_LMDB_ENV_H_
+#ifndef VMSCAN_HOST_SERVER_STORAGE_LMDB_ENV_H_
+#define VMSCAN_HOST_SERVER_STORAGE_LMDB_ENV_H_
 
 #include <lmdb.h>
 
@@ -94,4 +94,4 @@ class MdbCursor {
 
 }  // namespace vmscan
 
-#endif  // VMSCAN_HOST_SERVER_BACKUP_LMDB_ENV_H_
+#endif  // VMSCAN_HOST_SERVER_STORAGE_LMDB_ENV_H_

@@ -1,24 +1,39 @@
-#include "host_server/engine/sscanf_fast_path.h"
+#include "host_server/engine/sscanf_fast_path/sscanf_fast_path.h"
 
 #include <dlfcn.h>
+#include <features.h>
 
 #include <cstdarg>
+#include <cstring>
 
-// This file must not include <cstdio>: it declares sscanf under the C99 name (__isoc99_sscanf),
-// and this file defines both names itself, through explicit assembler names.
+// This file must not include <cstdio> (nor anything that does, like <string>): it declares
+// sscanf itself, and this file defines the names itself, through explicit assembler names.
 
 // glibc's own scanners, reached by their symbol names: the GNU one behind plain sscanf, the C99
-// one behind __isoc99_sscanf (they differ only in what %a means; neither fast format has it).
+// one behind __isoc99_sscanf (they differ only in what %a means; neither fast format has it) and,
+// from glibc 2.38 on, the C23 one behind __isoc23_sscanf (which adds binary numbers). Before
+// 2.38 nothing can have been built to call __isoc23_sscanf, and C99's scanner stands in for it.
 extern "C" int GlibcVsscanf(const char* input, const char* format, va_list args) __asm__("vsscanf");
 extern "C" int GlibcIsoc99Vsscanf(const char* input, const char* format,
                                   va_list args) __asm__("__isoc99_vsscanf");
+#if __GLIBC_PREREQ(2, 38)
+extern "C" int GlibcIsoc23Vsscanf(const char* input, const char* format,
+                                  va_list args) __asm__("__isoc23_vsscanf");
+#else
+static int GlibcIsoc23Vsscanf(const char* input, const char* format, va_list args) {
+  return GlibcIsoc99Vsscanf(input, format, args);
+}
+#endif
 
-// The interposed entry points. Exported from the executable because libclamav references them.
+// The interposed entry points. Exported from the executable when a shared library it links
+// (libclamav) references them.
 extern "C" __attribute__((visibility("default"))) int VmscanSscanf(const char* input,
                                                                    const char* format,
                                                                    ...) __asm__("sscanf");
 extern "C" __attribute__((visibility("default"))) int VmscanIsoc99Sscanf(
     const char* input, const char* format, ...) __asm__("__isoc99_sscanf");
+extern "C" __attribute__((visibility("default"))) int VmscanIsoc23Sscanf(
+    const char* input, const char* format, ...) __asm__("__isoc23_sscanf");
 
 namespace vmscan {
 namespace sscanf_internal {
@@ -75,9 +90,12 @@ inline bool FastScan(const char* input, int conversions, unsigned* first, unsign
   return true;
 }
 
-// The common body of both entry points: the fast path, else glibc's scanner (`c99` picks which).
+// glibc's scanner behind each entry point.
+enum class Flavour { kGnu, kIsoc99, kIsoc23 };
+
+// The common body of the entry points: the fast path, else glibc's scanner of the same flavour.
 // The pointers are only taken from `args` once the format says the caller passed them.
-template <bool c99>
+template <Flavour flavour>
 inline int Scan(const char* input, const char* format, va_list args) {
   const int conversions = Conversions(format);
   if (conversions > 0) {
@@ -89,7 +107,13 @@ inline int Scan(const char* input, const char* format, va_list args) {
     int result = 0;
     if (FastScan(input, conversions, first, second, &result)) return result;
   }
-  return c99 ? GlibcIsoc99Vsscanf(input, format, args) : GlibcVsscanf(input, format, args);
+  if constexpr (flavour == Flavour::kIsoc99) {
+    return GlibcIsoc99Vsscanf(input, format, args);
+  } else if constexpr (flavour == Flavour::kIsoc23) {
+    return GlibcIsoc23Vsscanf(input, format, args);
+  } else {
+    return GlibcVsscanf(input, format, args);
+  }
 }
 
 }  // namespace
@@ -104,9 +128,18 @@ bool TryFastScan(const char* input, const char* format, unsigned* first, unsigne
 
 }  // namespace sscanf_internal
 
-bool SscanfFastPathBound() {
-  return dlsym(RTLD_DEFAULT, "sscanf") == reinterpret_cast<void*>(&VmscanSscanf) &&
-         dlsym(RTLD_DEFAULT, "__isoc99_sscanf") == reinterpret_cast<void*>(&VmscanIsoc99Sscanf);
+bool SscanfFastPathBound(const char* symbol) {
+  void* ours = nullptr;
+  if (std::strcmp(symbol, "sscanf") == 0) {
+    ours = reinterpret_cast<void*>(&VmscanSscanf);
+  } else if (std::strcmp(symbol, "__isoc99_sscanf") == 0) {
+    ours = reinterpret_cast<void*>(&VmscanIsoc99Sscanf);
+  } else if (std::strcmp(symbol, "__isoc23_sscanf") == 0) {
+    ours = reinterpret_cast<void*>(&VmscanIsoc23Sscanf);
+  } else {
+    return false;
+  }
+  return dlsym(RTLD_DEFAULT, symbol) == ours;
 }
 
 }  // namespace vmscan
@@ -114,7 +147,8 @@ bool SscanfFastPathBound() {
 extern "C" int VmscanSscanf(const char* input, const char* format, ...) {
   va_list args;
   va_start(args, format);
-  int result = vmscan::sscanf_internal::Scan</*c99=*/false>(input, format, args);
+  int result =
+      vmscan::sscanf_internal::Scan<vmscan::sscanf_internal::Flavour::kGnu>(input, format, args);
   va_end(args);
   return result;
 }
@@ -122,7 +156,17 @@ extern "C" int VmscanSscanf(const char* input, const char* format, ...) {
 extern "C" int VmscanIsoc99Sscanf(const char* input, const char* format, ...) {
   va_list args;
   va_start(args, format);
-  int result = vmscan::sscanf_internal::Scan</*c99=*/true>(input, format, args);
+  int result =
+      vmscan::sscanf_internal::Scan<vmscan::sscanf_internal::Flavour::kIsoc99>(input, format, args);
+  va_end(args);
+  return result;
+}
+
+extern "C" int VmscanIsoc23Sscanf(const char* input, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  int result =
+      vmscan::sscanf_internal::Scan<vmscan::sscanf_internal::Flavour::kIsoc23>(input, format, args);
   va_end(args);
   return result;
 }

@@ -1,7 +1,7 @@
 // The sscanf fast path: the same answers as glibc for every input (compared against glibc's own
 // scanners on hand-picked and random inputs), bound in this binary, and reached by libclamav's
 // logical-signature evaluation, whose detections stay what the expressions say.
-#include "host_server/engine/sscanf_fast_path.h"
+#include "host_server/engine/sscanf_fast_path/sscanf_fast_path.h"
 
 #include <unistd.h>
 
@@ -25,6 +25,9 @@ extern "C" int GlibcGnuVsscanf(const char* input, const char* format,
                                va_list args) __asm__("vsscanf");
 extern "C" int GlibcC99Vsscanf(const char* input, const char* format,
                                va_list args) __asm__("__isoc99_vsscanf");
+// The entry point glibc 2.38 headers compile sscanf to; this glibc's headers may not, so it is
+// called by its symbol name.
+extern "C" int Isoc23Sscanf(const char* input, const char* format, ...) __asm__("__isoc23_sscanf");
 
 namespace vmscan {
 namespace {
@@ -60,23 +63,39 @@ Outcome ViaSscanf(const std::string& input, const char* format) {
   return o;
 }
 
+// The same through __isoc23_sscanf, as a libclamav built with glibc 2.38 headers calls it.
+Outcome ViaIsoc23(const std::string& input, const char* format) {
+  Outcome o{0, kUnset, kUnset};
+  o.result = Isoc23Sscanf(input.c_str(), format, &o.first, &o.second);
+  return o;
+}
+
 Outcome ViaGlibc(bool c99, const std::string& input, const char* format) {
   Outcome o{0, kUnset, kUnset};
   o.result = GlibcScan(c99, input.c_str(), format, &o.first, &o.second);
   return o;
 }
 
-// Every answer, fast or not, equals both of glibc's; returns whether the fast path answered.
+// Every answer, fast or not, equals both of glibc's, through either entry point; returns whether
+// the fast path answered.
 bool ExpectSameAsGlibc(const std::string& input, const char* format) {
   const unsigned long long before = sscanf_internal::FastAnswersOnThisThread();  // NOLINT
   const Outcome ours = ViaSscanf(input, format);
   const bool fast = sscanf_internal::FastAnswersOnThisThread() != before;
   EXPECT_EQ(ours, ViaGlibc(/*c99=*/true, input, format)) << "'" << input << "' " << format;
   EXPECT_EQ(ours, ViaGlibc(/*c99=*/false, input, format)) << "'" << input << "' " << format;
+  const unsigned long long before_c23 = sscanf_internal::FastAnswersOnThisThread();  // NOLINT
+  EXPECT_EQ(ViaIsoc23(input, format), ours) << "'" << input << "' " << format;
+  EXPECT_EQ(sscanf_internal::FastAnswersOnThisThread() != before_c23, fast)
+      << "__isoc23_sscanf takes the same path: '" << input << "' " << format;
   return fast;
 }
 
-TEST(SscanfFastPathTest, IsBoundInThisBinary) { EXPECT_TRUE(SscanfFastPathBound()); }
+TEST(SscanfFastPathTest, IsBoundInThisBinary) {
+  EXPECT_TRUE(SscanfFastPathBound("sscanf"));
+  EXPECT_TRUE(SscanfFastPathBound("__isoc99_sscanf"));
+  EXPECT_FALSE(SscanfFastPathBound("vsscanf")) << "not one of ours";
+}
 
 TEST(SscanfFastPathTest, AnswersLibclamavsExpressionsItself) {
   // The shapes cli_ac_chklsig hands over: a subsignature number, then the rest of the expression.
@@ -165,7 +184,7 @@ class LogicalSignatureTest : public ::testing::Test {
   static std::string Hex(const std::string& text) { return absl::BytesToHexString(text); }
 
   std::vector<std::string> Threats(const std::string& text) {
-    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(text, "sample.txt");
+    absl::StatusOr<EngineVerdict> verdict = engine_->Scan(text, "sample.txt", ScanBounds());
     EXPECT_TRUE(verdict.ok()) << verdict.status();
     return verdict.ok() ? verdict->threats : std::vector<std::string>{"<error>"};
   }
