@@ -23,6 +23,7 @@ void FakeSvmTest::SetUp() {
                    .string();
   std::filesystem::remove_all(state_dir_);
   config_.add_servers(address_);
+  config_.mutable_tls()->set_insecure_loopback(true);  // the fake listens on loopback
   config_.set_state_dir(state_dir_);
   config_.set_connect_timeout_ms(1000);
   config_.set_timeout_ms(5000);

@@ -220,6 +220,7 @@ void ClientLoop(const std::string& address, int thread, int incarnation, uint64_
                 const std::atomic<bool>& stop, std::atomic<int>& in_flight, Ledger& ledger) {
   v1::AgentConfig config;
   config.add_servers(address);
+  config.mutable_tls()->set_insecure_loopback(true);
   config.set_timeout_ms(20000);
   config.set_connect_timeout_ms(2000);
   std::unique_ptr<ScanClient> client = ScanClient::Create(config);
