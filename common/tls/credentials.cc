@@ -112,7 +112,8 @@ absl::Status CheckTlsConfig(const v1::TlsConfig& tls, absl::string_view address,
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const v1::TlsConfig& tls, absl::string_view listen) {
+    const v1::TlsConfig& tls, absl::string_view listen,
+    std::shared_ptr<RevocationList>* revocations) {
   VMSCAN_RETURN_IF_ERROR(CheckTlsConfig(tls, listen, "tls"));
   if (!UsesTls(tls)) {
     VMSCAN_LOG(WARNING) << "plaintext gRPC on " << listen
@@ -135,6 +136,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
                      << " revoked certificates";
     options.set_certificate_verifier(
         grpc::experimental::ExternalCertificateVerifier::Create<RevocationVerifier>(list));
+    if (revocations != nullptr) *revocations = list;
   }
   return grpc::experimental::TlsServerCredentials(options);
 }

@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/tls/revocation.h"
 #include "vmscan/v1/config.pb.h"
 
 namespace vmscan {
@@ -47,8 +48,11 @@ inline bool UsesTls(const v1::TlsConfig& tls) { return !tls.cert_file().empty();
 absl::Status CheckTlsConfig(const v1::TlsConfig& tls, absl::string_view address,
                             absl::string_view prefix);
 
+// `revocations`, when given, receives the revocation list the TLS stack checks (null without
+// tls.crl_file), so that the server can check it per call too.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const v1::TlsConfig& tls, absl::string_view listen);
+    const v1::TlsConfig& tls, absl::string_view listen,
+    std::shared_ptr<RevocationList>* revocations = nullptr);
 
 // For a channel to `target`; sets the expected server name in `args` when tls.server_name is.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(

@@ -55,6 +55,7 @@ class Authorizer {
   // the CRL the TLS stack also checks; may be null.
   Authorizer(bool tls, std::shared_ptr<RevocationList> revoked)
       : tls_(tls), revoked_(std::move(revoked)) {}
+  virtual ~Authorizer() = default;
 
   absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
                                    absl::string_view method) const;
@@ -65,6 +66,13 @@ class Authorizer {
                            absl::string_view claimed_vm_id) const;
 
   bool tls() const { return tls_; }
+
+ protected:
+  // Who is calling: CallerOf(context, tls). Unit tests of services override it to present a
+  // caller without a TLS handshake; the table is enforced the same way.
+  virtual absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& context) const {
+    return CallerOf(context, tls_);
+  }
 
  private:
   bool Revoked(const grpc::ServerContextBase& context) const;

@@ -17,6 +17,7 @@
 #define VMSCAN_HOST_SERVER_BACKUP_BACKUP_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,17 @@ class BackupStore {
   virtual absl::StatusOr<uint64_t> Purge(absl::Duration older_than) = 0;
 
   virtual absl::StatusOr<v1::BackupStats> Stats() = 0;
+
+  // Restore history (docs/design.md §5): applies `update` to the record's `restores` (and nothing
+  // else) in one durable transaction and returns the record as stored. NotFound, DataLoss.
+  virtual absl::StatusOr<v1::BackupRecord> UpdateRestores(
+      absl::string_view id,
+      const std::function<absl::Status(google::protobuf::RepeatedPtrField<v1::RestoreEvent>*)>&
+          update) = 0;
+
+  // The ids of `vm_id`'s records with a restore not yet delivered (a RestoreEvent with
+  // delivered_unix_micros 0), oldest first. Cheap: an index, not a scan of the store.
+  virtual absl::StatusOr<std::vector<std::string>> PendingRestores(absl::string_view vm_id) = 0;
 
   // Applies the retention limits, oldest record first: removes every record older than the
   // maximum age, and removes records while the total stored (compressed) size is over the

@@ -113,6 +113,34 @@ class FakeBackupStore final : public BackupStore {
     return stats;
   }
 
+  absl::StatusOr<v1::BackupRecord> UpdateRestores(
+      absl::string_view id,
+      const std::function<absl::Status(google::protobuf::RepeatedPtrField<v1::RestoreEvent>*)>&
+          update) override {
+    absl::MutexLock lock(&mu_);
+    auto it = records_.find(std::string(id));
+    if (it == records_.end()) return absl::NotFoundError(absl::StrCat("no backup record ", id));
+    google::protobuf::RepeatedPtrField<v1::RestoreEvent> restores = it->second.meta.restores();
+    if (absl::Status s = update(&restores); !s.ok()) return s;
+    *it->second.meta.mutable_restores() = std::move(restores);
+    return it->second.meta;
+  }
+
+  absl::StatusOr<std::vector<std::string>> PendingRestores(absl::string_view vm_id) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> ids;
+    for (const auto& [id, record] : records_) {
+      if (record.meta.vm().id() != vm_id) continue;
+      for (const v1::RestoreEvent& e : record.meta.restores()) {
+        if (e.delivered_unix_micros() == 0) {
+          ids.push_back(id);
+          break;
+        }
+      }
+    }
+    return ids;
+  }
+
   absl::StatusOr<uint64_t> EnforceRetention() override {
     absl::MutexLock lock(&mu_);
     ++retention_passes_;

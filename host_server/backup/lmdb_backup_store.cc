@@ -44,6 +44,16 @@ absl::StatusOr<v1::BackupRecord> DecodeRecord(absl::string_view key, absl::strin
   return record;
 }
 
+// The pending-restore index key of a record: VM id, NUL, record id (VM ids hold no NUL).
+std::string PendingKey(absl::string_view vm_id, absl::string_view id) {
+  return absl::StrCat(vm_id, std::string(1, '\0'), id);
+}
+
+bool HasPendingRestore(const v1::BackupRecord& record) {
+  return std::any_of(record.restores().begin(), record.restores().end(),
+                     [](const v1::RestoreEvent& e) { return e.delivered_unix_micros() == 0; });
+}
+
 bool ContainsIgnoringAsciiCase(absl::string_view text, absl::string_view needle) {
   return absl::StrContains(absl::AsciiStrToLower(text), absl::AsciiStrToLower(needle));
 }
@@ -66,7 +76,7 @@ bool Matches(const v1::BackupRecord& record, const v1::BackupFilter& filter) {
 absl::StatusOr<std::unique_ptr<LmdbBackupStore>> LmdbBackupStore::Open(
     const LmdbBackupOptions& options) {
   const PrivateEnvOptions env_options = {"backup store", options.dir, options.initial_map_bytes,
-                                         options.max_map_bytes, /*max_dbs=*/3};
+                                         options.max_map_bytes, /*max_dbs=*/4};
   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<PrivateEnv> env, PrivateEnv::Open(env_options));
   std::unique_ptr<LmdbBackupStore> store(new LmdbBackupStore(options, std::move(env)));
   VMSCAN_RETURN_IF_ERROR(store->Init());
@@ -83,7 +93,10 @@ absl::Status LmdbBackupStore::OpenDatabases(MdbTxn& txn) {
       LmdbStatus(mdb_dbi_open(txn.get(), kMetaDbName, MDB_CREATE, &meta_dbi_), "open meta db"));
   VMSCAN_RETURN_IF_ERROR(LmdbStatus(
       mdb_dbi_open(txn.get(), kContentDbName, MDB_CREATE, &content_dbi_), "open content db"));
-  return LmdbStatus(mdb_dbi_open(txn.get(), kInfoDbName, MDB_CREATE, &info_dbi_), "open info db");
+  VMSCAN_RETURN_IF_ERROR(
+      LmdbStatus(mdb_dbi_open(txn.get(), kInfoDbName, MDB_CREATE, &info_dbi_), "open info db"));
+  return LmdbStatus(mdb_dbi_open(txn.get(), kPendingDbName, MDB_CREATE, &pending_dbi_),
+                    "open pending-restore db");
 }
 
 absl::Status LmdbBackupStore::Init() {
@@ -148,6 +161,10 @@ absl::Status LmdbBackupStore::RemoveRecord(MdbTxn& txn, absl::string_view id,
     any = true;
     absl::StatusOr<v1::BackupRecord> record = DecodeRecord(id, *meta);
     if (record.ok()) original = record->size();
+    if (record.ok() && HasPendingRestore(*record)) {
+      absl::Status gone = txn.Del(pending_dbi_, PendingKey(record->vm().id(), id));
+      if (!gone.ok() && !absl::IsNotFound(gone)) return gone;
+    }
     VMSCAN_RETURN_IF_ERROR(txn.Del(meta_dbi_, id));
   } else if (!absl::IsNotFound(meta.status())) {
     return meta.status();
@@ -309,6 +326,50 @@ absl::Status LmdbBackupStore::Delete(absl::string_view id) {
     VMSCAN_RETURN_IF_ERROR(RemoveRecord(txn, id, totals));
     return txn.Put(info_dbi_, kTotalsKey, EncodeTotals(totals));
   });
+}
+
+absl::StatusOr<v1::BackupRecord> LmdbBackupStore::UpdateRestores(
+    absl::string_view id,
+    const std::function<absl::Status(google::protobuf::RepeatedPtrField<v1::RestoreEvent>*)>&
+        update) {
+  VMSCAN_RETURN_IF_ERROR(ParseBackupId(id).status());
+  v1::BackupRecord record;
+  VMSCAN_RETURN_IF_ERROR(env_->Write([&](MdbTxn& txn) -> absl::Status {
+    absl::StatusOr<absl::string_view> value = txn.Get(meta_dbi_, id);
+    if (absl::IsNotFound(value.status())) return NoRecord(id);
+    VMSCAN_RETURN_IF_ERROR(value.status());
+    absl::StatusOr<v1::BackupRecord> decoded = DecodeRecord(id, *value);
+    if (!decoded.ok()) return ForRecord(id, decoded.status());
+    record = *std::move(decoded);
+    const bool was_pending = HasPendingRestore(record);
+    VMSCAN_RETURN_IF_ERROR(update(record.mutable_restores()));
+    VMSCAN_RETURN_IF_ERROR(txn.Put(meta_dbi_, id, EncodeMetadata(record)));
+    const std::string key = PendingKey(record.vm().id(), id);
+    if (HasPendingRestore(record)) {
+      if (!was_pending) VMSCAN_RETURN_IF_ERROR(txn.Put(pending_dbi_, key, ""));
+    } else if (was_pending) {
+      absl::Status gone = txn.Del(pending_dbi_, key);
+      if (!gone.ok() && !absl::IsNotFound(gone)) return gone;
+    }
+    return absl::OkStatus();
+  }));
+  return record;
+}
+
+absl::StatusOr<std::vector<std::string>> LmdbBackupStore::PendingRestores(absl::string_view vm_id) {
+  std::vector<std::string> ids;
+  const std::string prefix = PendingKey(vm_id, "");
+  VMSCAN_RETURN_IF_ERROR(env_->Read([&](const MdbTxn& txn) -> absl::Status {
+    ids.clear();
+    VMSCAN_ASSIGN_OR_RETURN(MdbCursor cursor, MdbCursor::Open(txn, pending_dbi_));
+    VMSCAN_ASSIGN_OR_RETURN(bool found, cursor.Move(MDB_SET_RANGE, prefix));
+    while (found && absl::StartsWith(cursor.key(), prefix)) {
+      ids.emplace_back(cursor.key().substr(prefix.size()));
+      VMSCAN_ASSIGN_OR_RETURN(found, cursor.Move(MDB_NEXT));
+    }
+    return absl::OkStatus();
+  }));
+  return ids;
 }
 
 absl::StatusOr<uint64_t> LmdbBackupStore::RunSweep(const Sweep& sweep) {

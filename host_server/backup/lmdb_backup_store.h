@@ -73,6 +73,11 @@ class LmdbBackupStore final : public BackupStore {
   absl::StatusOr<uint64_t> Purge(absl::Duration older_than) override;
   absl::StatusOr<v1::BackupStats> Stats() override;
   absl::StatusOr<uint64_t> EnforceRetention() override;
+  absl::StatusOr<v1::BackupRecord> UpdateRestores(
+      absl::string_view id,
+      const std::function<absl::Status(google::protobuf::RepeatedPtrField<v1::RestoreEvent>*)>&
+          update) override;
+  absl::StatusOr<std::vector<std::string>> PendingRestores(absl::string_view vm_id) override;
 
  private:
   // Which records a sweep removes, oldest first; it stops at the first record that stays.
@@ -105,6 +110,7 @@ class LmdbBackupStore final : public BackupStore {
   MDB_dbi meta_dbi_ = 0;
   MDB_dbi content_dbi_ = 0;
   MDB_dbi info_dbi_ = 0;
+  MDB_dbi pending_dbi_ = 0;  // "<vm id>\0<record id>" for records with an undelivered restore
 
   absl::Mutex rng_mu_;
   absl::BitGen rng_ ABSL_GUARDED_BY(rng_mu_);

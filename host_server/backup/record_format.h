@@ -22,6 +22,7 @@
 namespace vmscan {
 
 inline constexpr char kMetaDbName[] = "meta";
+inline constexpr char kPendingDbName[] = "pending_restores";
 inline constexpr char kContentDbName[] = "content";
 inline constexpr char kInfoDbName[] = "info";
 inline constexpr char kTotalsKey[] = "totals";

@@ -92,7 +92,9 @@ class ControlPlane {
 
   // The effective settings a scan of `vm` gets. A VM seen for the first time is registered (and
   // placed by the rules); a scan without a VM id gets the default group's settings.
-  absl::StatusOr<v1::MailAntivirusSettings> ScanSettings(const v1::VmIdentity& vm);
+  // `group`, when given, receives the VM's group path.
+  absl::StatusOr<v1::MailAntivirusSettings> ScanSettings(const v1::VmIdentity& vm,
+                                                         std::string* group = nullptr);
 
   // Calls `listener` with the VM's settings now (before Subscribe returns) and then whenever
   // they change (a policy on its path, a move, its local settings, a rename of its group), from

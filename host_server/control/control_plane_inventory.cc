@@ -283,12 +283,14 @@ absl::StatusOr<v1::VmSettings> ControlPlane::UpdateLocalSettings(
   return Settings(request.vm_id());
 }
 
-absl::StatusOr<v1::MailAntivirusSettings> ControlPlane::ScanSettings(const v1::VmIdentity& vm) {
+absl::StatusOr<v1::MailAntivirusSettings> ControlPlane::ScanSettings(const v1::VmIdentity& vm,
+                                                                     std::string* group) {
   std::shared_ptr<const ControlState> state = snapshot();
   if (vm.id().empty()) {
     v1::VmRecord anonymous;
     anonymous.set_group_id(DefaultGroupId(*state));
     VMSCAN_ASSIGN_OR_RETURN(v1::VmSettings settings, SettingsOf(*state, anonymous));
+    if (group != nullptr) *group = settings.group();
     return settings.values();
   }
   auto it = state->vms.find(vm.id());
@@ -315,6 +317,7 @@ absl::StatusOr<v1::MailAntivirusSettings> ControlPlane::ScanSettings(const v1::V
   }
   Touch(vm.id(), Contact::kScan);
   VMSCAN_ASSIGN_OR_RETURN(v1::VmSettings settings, SettingsOf(*state, it->second));
+  if (group != nullptr) *group = settings.group();
   return settings.values();
 }
 

@@ -52,10 +52,11 @@ ScanBounds BoundsOf(const v1::PolicyLimits& limits) {
   return bounds;
 }
 
-v1::BackupRecord BackupMetadata(const v1::ScanMetadata& metadata, absl::string_view message,
-                                const v1::ScanResult& result) {
+v1::BackupRecord BackupMetadata(const v1::ScanMetadata& metadata, const std::string& group,
+                                absl::string_view message, const v1::ScanResult& result) {
   v1::BackupRecord record;
   *record.mutable_vm() = metadata.vm();
+  record.set_group(group);
   record.set_channel(metadata.channel());
   record.set_direction(metadata.direction());
   record.set_envelope_sender(metadata.envelope_sender());
@@ -95,11 +96,14 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
 
   v1::MailAntivirusConfig settings = settings_;
   ScanBounds bounds;  // the VM's limits where they are tighter than the engine's
+  std::string group;  // the VM's group path, for the Backup record
   if (per_vm_) {
-    absl::StatusOr<v1::MailAntivirusSettings> vm = per_vm_(metadata.vm());
-    if (!vm.ok()) {
+    absl::StatusOr<VmScanSettings> found = per_vm_(metadata.vm());
+    const v1::MailAntivirusSettings* vm = found.ok() ? &found->settings : nullptr;
+    if (found.ok()) group = found->group;
+    if (!found.ok()) {
       VMSCAN_LOG(ERROR) << "settings of VM " << metadata.vm().id()
-                        << " unavailable, scanning with the server's: " << vm.status();
+                        << " unavailable, scanning with the server's: " << found.status();
     } else {
       bounds = BoundsOf(vm->limits());
       settings.set_action_on_threat(vm->action_on_threat());
@@ -151,7 +155,7 @@ absl::StatusOr<ScanOutcome> Scanner::Scan(const v1::ScanMetadata& metadata,
   if (decision.action == v1::DELETE || decision.action == v1::DELIVER_DISINFECTED) {
     // docs/design.md §2: the copy is in Backup before the action is reported as done.
     absl::StatusOr<std::string> id =
-        backup_->Put(BackupMetadata(metadata, message, result), message);
+        backup_->Put(BackupMetadata(metadata, group, message, result), message);
     if (!id.ok()) {
       VMSCAN_LOG(ERROR) << "backup failed, refusing to report " << v1::Action_Name(decision.action)
                         << ": " << id.status();

@@ -31,8 +31,11 @@ struct ScanOutcome {
 
 // The effective Mail Anti-Virus settings of the VM a message comes from (the control plane's
 // ControlPlane::ScanSettings). Called on a worker thread for every scan.
-using VmSettingsSource =
-    std::function<absl::StatusOr<v1::MailAntivirusSettings>(const v1::VmIdentity& vm)>;
+struct VmScanSettings {
+  v1::MailAntivirusSettings settings;
+  std::string group;  // the VM's group path, recorded in Backup records
+};
+using VmSettingsSource = std::function<absl::StatusOr<VmScanSettings>(const v1::VmIdentity& vm)>;
 
 class Scanner {
  public:

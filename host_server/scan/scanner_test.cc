@@ -193,7 +193,7 @@ TEST_F(ScannerTest, WithoutTheVmsSettingsTheServersApplyAndTheFailureIsLogged) {
   ::testing::internal::CaptureStderr();
   absl::StatusOr<ScanOutcome> outcome =
       Scan(Settings(v1::ActionOnThreat::DELETE), InfectedAttachment(), Pop3(),
-           [](const v1::VmIdentity&) -> absl::StatusOr<v1::MailAntivirusSettings> {
+           [](const v1::VmIdentity&) -> absl::StatusOr<VmScanSettings> {
              return absl::UnavailableError("control store down");
            });
   const std::string log = ::testing::internal::GetCapturedStderr();
@@ -222,11 +222,17 @@ TEST_F(ScannerTest, TheVmsBoundsReachEveryEngineScan) {
   expected.max_files = 7;
   expected.max_scan_time_ms = 250;
 
-  absl::StatusOr<ScanOutcome> outcome = Scan(
-      Settings(v1::ActionOnThreat::BLOCK), InfectedAttachment(), Pop3(),
-      [&vm](const v1::VmIdentity&) -> absl::StatusOr<v1::MailAntivirusSettings> { return vm; });
+  absl::StatusOr<ScanOutcome> outcome =
+      Scan(Settings(v1::ActionOnThreat::BLOCK), InfectedAttachment(), Pop3(),
+           [&vm](const v1::VmIdentity&) -> absl::StatusOr<VmScanSettings> {
+             return VmScanSettings{vm, "Managed devices/Finance"};
+           });
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->result.action(), v1::DELIVER_DISINFECTED) << "the VM's AUTO, not BLOCK";
+  // The Backup record names the VM's group (docs/design.md §5).
+  absl::StatusOr<v1::BackupRecord> record = backup_.Get(outcome->result.backup_id());
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->group(), "Managed devices/Finance");
 
   int raw = 0, parts = 0, rescans = 0;
   for (const FakeScanEngine::Call& call : engine_->calls()) {

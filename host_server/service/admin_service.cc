@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -42,9 +43,9 @@ absl::StatusOr<v1::BackupRecord> ReachableRecord(BackupStore& store, const Admin
 
 absl::Status RequireAdministrator(const AdminScope& scope, absl::string_view what) {
   if (scope.is_admin()) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat(what, " is for administrators only; VM ", scope.vm_id,
-                   " may list, show, export and delete its own records"));
+  return absl::PermissionDeniedError(absl::StrCat(what, " is for administrators only; VM ",
+                                                  scope.vm_id,
+                                                  " may list, show and export its own records"));
 }
 
 absl::Status ListRecords(BackupStore& store, const AdminScope& scope, uint32_t max_limit,
@@ -94,7 +95,7 @@ absl::Status PurgeRecords(BackupStore& store, const AdminScope& scope, absl::str
   }
   VMSCAN_ASSIGN_OR_RETURN(uint64_t removed, store.Purge(older_than));
   response.set_removed(removed);
-  VMSCAN_LOG(INFO) << "admin " << peer << " purged " << removed << " backup record(s) "
+  VMSCAN_LOG(INFO) << peer << " purged " << removed << " backup record(s) "
                    << (request.all()
                            ? std::string("(all)")
                            : absl::StrCat("older than ", request.older_than_seconds(), " s"));
@@ -133,14 +134,13 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportBackupResp
     }();
     if (!status.ok()) {
       if (absl::IsDataLoss(status) || absl::IsInternal(status)) {
-        VMSCAN_LOG(WARNING) << "admin " << context_->peer() << ": export of backup " << id_
-                            << " failed: " << status;
+        VMSCAN_LOG(WARNING) << scope.who << ": export of backup " << id_ << " failed: " << status;
       }
       Finish(ToGrpcStatus(status));
       return;
     }
-    VMSCAN_LOG(INFO) << "admin " << context_->peer() << " exports backup " << id_ << " ("
-                     << original_.size() << " bytes)";
+    VMSCAN_LOG(INFO) << scope.who << " exports backup " << id_ << " (" << original_.size()
+                     << " bytes)";
     StartWrite(&response_);
   }
 
@@ -180,31 +180,17 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportBackupResp
 
 }  // namespace
 
-absl::StatusOr<AdminScope> LoopbackAdminAuthorizer::Authorize(
-    const grpc::ServerContextBase& context) const {
-  const std::string peer = context.peer();
-  if (IsLoopbackPeer(peer)) return AdminScope::Administrator();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "the admin API accepts only loopback callers until mutual TLS is configured; peer ", peer,
-      " refused"));
+AdminScope AdminScope::Of(const Caller& caller) {
+  AdminScope scope;
+  if (!caller.administrator()) scope.vm_id = caller.name;
+  scope.who = caller.Describe();
+  return scope;
 }
 
-bool LoopbackAdminAuthorizer::IsLoopbackPeer(absl::string_view peer) {
-  if (absl::StartsWith(peer, "unix:") || absl::StartsWith(peer, "unix-abstract:")) return true;
-  if (absl::ConsumePrefix(&peer, "ipv4:")) return absl::StartsWith(peer, "127.");
-  if (!absl::ConsumePrefix(&peer, "ipv6:")) return false;
-  const std::string address = absl::StrReplaceAll(peer, {{"%5B", "["}, {"%5D", "]"}});
-  const size_t open = address.find('[');
-  const size_t close = address.find(']');
-  if (open != 0 || close == std::string::npos) return false;
-  const std::string host = address.substr(1, close - 1);
-  return host == "::1" || absl::StartsWith(host, "::ffff:127.");
-}
-
-BackupAdminService::BackupAdminService(BackupStore* store,
-                                       std::unique_ptr<AdminAuthorizer> authorizer, Options options)
+BackupAdminService::BackupAdminService(BackupStore* store, const Authorizer* authorizer,
+                                       Options options)
     : store_(store),
-      authorizer_(std::move(authorizer)),
+      authorizer_(authorizer),
       options_(options),
       pool_(options.threads, options.queue_depth, "admin") {}
 
@@ -214,17 +200,15 @@ BackupAdminService::~BackupAdminService() { pool_.Shutdown(); }
 
 template <typename Body>
 grpc::ServerUnaryReactor* BackupAdminService::RunUnary(grpc::CallbackServerContext* context,
-                                                       const char* method, Body body) {
+                                                       absl::string_view method, Body body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<AdminScope> scope = authorizer_->Authorize(*context);
-  if (!scope.ok()) {
-    VMSCAN_LOG(WARNING) << "admin " << method << " from " << context->peer()
-                        << " refused: " << scope.status();
-    reactor->Finish(ToGrpcStatus(scope.status()));
+  absl::StatusOr<Caller> caller = authorizer_->Authorize(*context, method);  // logs refusals
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
   const bool queued = pool_.TrySubmit(
-      [context, reactor, scope = *std::move(scope), body = std::move(body)]() mutable {
+      [context, reactor, scope = AdminScope::Of(*caller), body = std::move(body)]() mutable {
         if (context->IsCancelled()) {
           reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
           return;
@@ -241,36 +225,39 @@ grpc::ServerUnaryReactor* BackupAdminService::RunUnary(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* BackupAdminService::ListBackups(grpc::CallbackServerContext* context,
                                                           const v1::ListBackupsRequest* request,
                                                           v1::ListBackupsResponse* response) {
-  return RunUnary(context, "ListBackups", [this, request, response](const AdminScope& scope) {
-    return ListRecords(*store_, scope, options_.max_list_limit, *request, *response);
-  });
+  return RunUnary(context, "/vmscan.v1.BackupAdmin/ListBackups",
+                  [this, request, response](const AdminScope& scope) {
+                    return ListRecords(*store_, scope, options_.max_list_limit, *request,
+                                       *response);
+                  });
 }
 
 grpc::ServerUnaryReactor* BackupAdminService::GetBackup(grpc::CallbackServerContext* context,
                                                         const v1::GetBackupRequest* request,
                                                         v1::BackupRecord* response) {
-  return RunUnary(
-      context, "GetBackup", [this, request, response](const AdminScope& scope) -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(*response, ReachableRecord(*store_, scope, request->id()));
-        return absl::OkStatus();
-      });
+  return RunUnary(context, "/vmscan.v1.BackupAdmin/GetBackup",
+                  [this, request, response](const AdminScope& scope) -> absl::Status {
+                    VMSCAN_ASSIGN_OR_RETURN(*response,
+                                            ReachableRecord(*store_, scope, request->id()));
+                    return absl::OkStatus();
+                  });
 }
 
 grpc::ServerWriteReactor<v1::ExportBackupResponse>* BackupAdminService::ExportBackup(
     grpc::CallbackServerContext* context, const v1::ExportBackupRequest* request) {
   auto* reactor = new ExportReactor(context, store_, request->id(), options_.export_chunk_bytes,
                                     &exports_in_flight_);
-  absl::StatusOr<AdminScope> scope = authorizer_->Authorize(*context);
-  if (!scope.ok()) {
-    VMSCAN_LOG(WARNING) << "admin ExportBackup from " << context->peer()
-                        << " refused: " << scope.status();
-    reactor->Finish(ToGrpcStatus(scope.status()));
+  absl::StatusOr<Caller> caller =
+      authorizer_->Authorize(*context, "/vmscan.v1.BackupAdmin/ExportBackup");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
   } else if (reactor->others_in_flight() >= options_.max_concurrent_exports) {
     reactor->Finish(grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat(reactor->others_in_flight(), " exports are already running on this SVM",
                      "; retry when one has finished")));
-  } else if (!pool_.TrySubmit([reactor, scope = *std::move(scope)] { reactor->Load(scope); })) {
+  } else if (!pool_.TrySubmit(
+                 [reactor, scope = AdminScope::Of(*caller)] { reactor->Load(scope); })) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "too many admin calls queued on this SVM; retry later"));
   }
@@ -281,27 +268,30 @@ grpc::ServerUnaryReactor* BackupAdminService::DeleteBackup(grpc::CallbackServerC
                                                            const v1::DeleteBackupRequest* request,
                                                            v1::DeleteBackupResponse* response) {
   (void)response;  // empty
-  return RunUnary(context, "DeleteBackup", [this, context, request](const AdminScope& scope) {
-    const std::string& id = request->id();
-    absl::Status status = [&]() -> absl::Status {
-      // An administrator may delete a record whose metadata is damaged; a VM may not, since
-      // nobody can tell whether it is the VM's own.
-      if (!scope.is_admin()) VMSCAN_RETURN_IF_ERROR(ReachableRecord(*store_, scope, id).status());
-      return store_->Delete(id);  // InvalidArgument for a malformed id, NotFound for none.
-    }();
-    if (status.ok()) {
-      VMSCAN_LOG(INFO) << "admin " << context->peer() << " deleted backup " << id;
-    }
-    return status;
-  });
+  return RunUnary(
+      context, "/vmscan.v1.BackupAdmin/DeleteBackup",
+      [this, context, request](const AdminScope& scope) {
+        const std::string& id = request->id();
+        absl::Status status = [&]() -> absl::Status {
+          // An administrator may delete a record whose metadata is damaged; a VM may not, since
+          // nobody can tell whether it is the VM's own.
+          if (!scope.is_admin())
+            VMSCAN_RETURN_IF_ERROR(ReachableRecord(*store_, scope, id).status());
+          return store_->Delete(id);  // InvalidArgument for a malformed id, NotFound for none.
+        }();
+        if (status.ok()) {
+          VMSCAN_LOG(INFO) << scope.who << " deleted backup " << id;
+        }
+        return status;
+      });
 }
 
 grpc::ServerUnaryReactor* BackupAdminService::PurgeBackups(grpc::CallbackServerContext* context,
                                                            const v1::PurgeBackupsRequest* request,
                                                            v1::PurgeBackupsResponse* response) {
-  return RunUnary(context, "PurgeBackups",
+  return RunUnary(context, "/vmscan.v1.BackupAdmin/PurgeBackups",
                   [this, context, request, response](const AdminScope& scope) {
-                    return PurgeRecords(*store_, scope, context->peer(), *request, *response);
+                    return PurgeRecords(*store_, scope, scope.who, *request, *response);
                   });
 }
 
@@ -310,9 +300,80 @@ grpc::ServerUnaryReactor* BackupAdminService::GetBackupStats(
     v1::BackupStats* response) {
   (void)request;  // no parameters
   return RunUnary(
-      context, "GetBackupStats", [this, response](const AdminScope& scope) -> absl::Status {
+      context, "/vmscan.v1.BackupAdmin/GetBackupStats",
+      [this, response](const AdminScope& scope) -> absl::Status {
         VMSCAN_RETURN_IF_ERROR(RequireAdministrator(scope, "reading the store's totals"));
         VMSCAN_ASSIGN_OR_RETURN(*response, store_->Stats());
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* BackupAdminService::RestoreBackup(grpc::CallbackServerContext* context,
+                                                            const v1::RestoreBackupRequest* request,
+                                                            v1::RestoreBackupResponse* response) {
+  return RunUnary(
+      context, "/vmscan.v1.BackupAdmin/RestoreBackup",
+      [this, request, response](const AdminScope& scope) -> absl::Status {
+        VMSCAN_RETURN_IF_ERROR(RequireAdministrator(scope, "sending a restore to a VM"));
+        absl::StatusOr<v1::BackupRecord> record = ReachableRecord(*store_, scope, request->id());
+        if (absl::IsDataLoss(record.status())) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("backup ", request->id(),
+                           " is damaged and cannot be restored: ", record.status().message()));
+        }
+        VMSCAN_RETURN_IF_ERROR(record.status());
+        const int64_t now = absl::ToUnixMicros(absl::Now());
+        VMSCAN_ASSIGN_OR_RETURN(
+            *response->mutable_record(),
+            store_->UpdateRestores(
+                request->id(), [&](google::protobuf::RepeatedPtrField<v1::RestoreEvent>* restores) {
+                  v1::RestoreEvent* event = restores->Add();
+                  event->set_requested_by(scope.who);
+                  event->set_requested_unix_micros(now);
+                  return absl::OkStatus();
+                }));
+        VMSCAN_LOG(INFO) << scope.who << " sent backup " << request->id() << " back to VM "
+                         << record->vm().id() << " (pending until its agent confirms)";
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* BackupAdminService::ConfirmRestore(
+    grpc::CallbackServerContext* context, const v1::ConfirmRestoreRequest* request,
+    v1::BackupRecord* response) {
+  return RunUnary(
+      context, "/vmscan.v1.BackupAdmin/ConfirmRestore",
+      [this, request, response](const AdminScope& scope) -> absl::Status {
+        VMSCAN_ASSIGN_OR_RETURN(v1::BackupRecord record,
+                                ReachableRecord(*store_, scope, request->id()));
+        if (request->sha256() != record.sha256()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "restore of ", request->id(), " not confirmed: SHA-256 ", request->sha256(),
+              " of what was written is not the original's ", record.sha256()));
+        }
+        const int64_t now = absl::ToUnixMicros(absl::Now());
+        VMSCAN_ASSIGN_OR_RETURN(
+            *response,
+            store_->UpdateRestores(
+                request->id(), [&](google::protobuf::RepeatedPtrField<v1::RestoreEvent>* restores) {
+                  v1::RestoreEvent* pending = nullptr;
+                  for (v1::RestoreEvent& e : *restores) {
+                    if (e.delivered_unix_micros() == 0) {
+                      pending = &e;
+                      break;
+                    }
+                  }
+                  if (pending == nullptr) {  // the VM restored on its own initiative
+                    pending = restores->Add();
+                    pending->set_requested_by(scope.who);
+                    pending->set_requested_unix_micros(now);
+                  }
+                  pending->set_delivered_unix_micros(now);
+                  pending->set_delivered_to(request->written_to());
+                  return absl::OkStatus();
+                }));
+        VMSCAN_LOG(INFO) << scope.who << " restored backup " << request->id() << " to "
+                         << request->written_to();
         return absl::OkStatus();
       });
 }

@@ -1,8 +1,8 @@
 // BackupAdminService: the administrator's face of the BackupStore (vmscan.v1.BackupAdmin in
 // protos/vmscan/v1/admin.proto; callback API), used by `vmscanctl backup ...`.
 //
-//   auto service = std::make_unique<BackupAdminService>(
-//       store, std::make_unique<LoopbackAdminAuthorizer>(), BackupAdminService::Options());
+//   auto service = std::make_unique<BackupAdminService>(store, &authorizer,
+//                                                       BackupAdminService::Options());
 //   builder.RegisterService(service.get());
 //
 // Threading: store calls block on disk (a delete or purge waits for an fsync'ed LMDB commit, an
@@ -13,12 +13,12 @@
 // scan worker and a scan backlog never locks the administrator out. Its queue is bounded: beyond
 // it a call fails with RESOURCE_EXHAUSTED.
 //
-// Authorization: every call first asks the AdminAuthorizer what the caller may reach (an
-// AdminScope) and the service enforces that scope itself: a VM-scoped caller lists only its own
-// records, gets NOT_FOUND for anyone else's (existence does not leak), and may not purge or read
-// the store's totals. Today's LoopbackAdminAuthorizer grants administrator scope to loopback peers
-// and refuses everyone else, because the server still speaks plaintext; with mutual TLS an
-// authorizer that maps the peer certificate to an administrator or a VM id takes its place.
+// Authorization: every call first goes through the Authorizer (host_server/auth: who may call
+// which RPC, the caller from its certificate); the caller's AdminScope then limits what it
+// reaches, enforced here: a VM lists, shows and exports only its own records and gets NOT_FOUND
+// for anyone else's (existence does not leak), and confirms restores of its own records only.
+// Restore: an administrator's RestoreBackup adds a pending RestoreEvent; the VM's agent sees it
+// in its heartbeat (AgentControl), exports the original and calls ConfirmRestore.
 //
 // Thread-safe. The store must outlive the service; the service must outlive the grpc::Server it
 // is registered with (the server's Shutdown waits for the calls in flight, which this service's
@@ -34,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "host_server/auth/authorizer.h"
 #include "host_server/backup/backup_store.h"
 #include "host_server/scan/worker_pool.h"
 #include "vmscan/v1/admin.grpc.pb.h"
@@ -45,32 +46,10 @@ struct AdminScope {
   // Empty: an administrator, who reaches every record and the whole-store methods. Otherwise the
   // VmIdentity.id of the only VM whose records the caller reaches.
   std::string vm_id;
+  std::string who;  // the caller, for logs and RestoreEvent.requested_by
 
   bool is_admin() const { return vm_id.empty(); }
-  static AdminScope Administrator() { return AdminScope(); }
-  static AdminScope Vm(std::string id) { return AdminScope{std::move(id)}; }
-};
-
-// Decides who is calling. The seam where mutual TLS plugs in (docs/design.md §7).
-class AdminAuthorizer {
- public:
-  virtual ~AdminAuthorizer() = default;
-
-  // The scope of the caller of `context`, or the error to answer with (PermissionDenied,
-  // Unauthenticated). Runs on a gRPC thread for every call: must not block.
-  virtual absl::StatusOr<AdminScope> Authorize(const grpc::ServerContextBase& context) const = 0;
-};
-
-// For plaintext: loopback peers (127.0.0.0/8, ::1, IPv4-mapped loopback, unix sockets) are
-// administrators; any other peer is refused with PermissionDenied, so that a server listening on
-// a public address does not hand out the mail of every VM to whoever connects.
-class LoopbackAdminAuthorizer final : public AdminAuthorizer {
- public:
-  absl::StatusOr<AdminScope> Authorize(const grpc::ServerContextBase& context) const override;
-
-  // `peer` as grpc::ServerContextBase::peer() spells it: "ipv4:127.0.0.1:5000",
-  // "ipv6:[::1]:5000" (the brackets possibly %-encoded), "unix:/run/x.sock".
-  static bool IsLoopbackPeer(absl::string_view peer);
+  static AdminScope Of(const Caller& caller);
 };
 
 class BackupAdminService final : public v1::BackupAdmin::CallbackService {
@@ -85,8 +64,8 @@ class BackupAdminService final : public v1::BackupAdmin::CallbackService {
     int max_concurrent_exports = 8;
   };
 
-  BackupAdminService(BackupStore* store, std::unique_ptr<AdminAuthorizer> authorizer,
-                     Options options);
+  // `store` and `authorizer` must outlive the service.
+  BackupAdminService(BackupStore* store, const Authorizer* authorizer, Options options);
   ~BackupAdminService() override;
   BackupAdminService(const BackupAdminService&) = delete;
   BackupAdminService& operator=(const BackupAdminService&) = delete;
@@ -108,16 +87,22 @@ class BackupAdminService final : public v1::BackupAdmin::CallbackService {
   grpc::ServerUnaryReactor* GetBackupStats(grpc::CallbackServerContext* context,
                                            const v1::GetBackupStatsRequest* request,
                                            v1::BackupStats* response) override;
+  grpc::ServerUnaryReactor* RestoreBackup(grpc::CallbackServerContext* context,
+                                          const v1::RestoreBackupRequest* request,
+                                          v1::RestoreBackupResponse* response) override;
+  grpc::ServerUnaryReactor* ConfirmRestore(grpc::CallbackServerContext* context,
+                                           const v1::ConfirmRestoreRequest* request,
+                                           v1::BackupRecord* response) override;
 
  private:
   // Authorizes the call, then runs `body` with the caller's scope on the pool and finishes the
   // call with its status. `body` may use the request and response until it returns.
   template <typename Body>
-  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, const char* method,
+  grpc::ServerUnaryReactor* RunUnary(grpc::CallbackServerContext* context, absl::string_view method,
                                      Body body);
 
   BackupStore* const store_;
-  const std::unique_ptr<AdminAuthorizer> authorizer_;
+  const Authorizer* const authorizer_;
   const Options options_;
   std::atomic<int> exports_in_flight_{0};  // ExportReactors alive; each decrements in OnDone.
   WorkerPool pool_;

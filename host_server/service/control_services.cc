@@ -17,59 +17,64 @@ namespace vmscan {
 grpc::ServerUnaryReactor* InventoryAdminService::CreateGroup(grpc::CallbackServerContext* context,
                                                              const v1::CreateGroupRequest* request,
                                                              v1::Group* response) {
-  return RunUnaryOnPool(
-      context, *pool_, authorizer_, "CreateGroup", [this, request, response]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(*response, control_->CreateGroup(request->path()));
-        return absl::OkStatus();
-      });
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/CreateGroup",
+                        kNoVm, [this, request, response](const Caller&) -> absl::Status {
+                          VMSCAN_ASSIGN_OR_RETURN(*response,
+                                                  control_->CreateGroup(request->path()));
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* InventoryAdminService::ListGroups(grpc::CallbackServerContext* context,
                                                             const v1::ListGroupsRequest*,
                                                             v1::ListGroupsResponse* response) {
-  return RunUnaryOnPool(
-      context, *pool_, authorizer_, "ListGroups", [this, response]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(std::vector<v1::Group> groups, control_->ListGroups());
-        for (v1::Group& g : groups) *response->add_groups() = std::move(g);
-        return absl::OkStatus();
-      });
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/ListGroups",
+                        kNoVm, [this, response](const Caller&) -> absl::Status {
+                          VMSCAN_ASSIGN_OR_RETURN(std::vector<v1::Group> groups,
+                                                  control_->ListGroups());
+                          for (v1::Group& g : groups) *response->add_groups() = std::move(g);
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* InventoryAdminService::DeleteGroup(grpc::CallbackServerContext* context,
                                                              const v1::DeleteGroupRequest* request,
                                                              v1::DeleteGroupResponse*) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "DeleteGroup",
-                        [this, request] { return control_->DeleteGroup(request->path()); });
+  return RunUnaryOnPool(
+      context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/DeleteGroup", kNoVm,
+      [this, request](const Caller&) { return control_->DeleteGroup(request->path()); });
 }
 
 grpc::ServerUnaryReactor* InventoryAdminService::RenameGroup(grpc::CallbackServerContext* context,
                                                              const v1::RenameGroupRequest* request,
                                                              v1::Group* response) {
-  return RunUnaryOnPool(
-      context, *pool_, authorizer_, "RenameGroup", [this, request, response]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(*response,
-                                control_->RenameGroup(request->path(), request->new_path()));
-        return absl::OkStatus();
-      });
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/RenameGroup",
+                        kNoVm, [this, request, response](const Caller&) -> absl::Status {
+                          VMSCAN_ASSIGN_OR_RETURN(
+                              *response,
+                              control_->RenameGroup(request->path(), request->new_path()));
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* InventoryAdminService::ListVms(grpc::CallbackServerContext* context,
                                                          const v1::ListVmsRequest* request,
                                                          v1::ListVmsResponse* response) {
-  return RunUnaryOnPool(
-      context, *pool_, authorizer_, "ListVms", [this, request, response]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(std::vector<v1::VmRecord> vms,
-                                control_->ListVms(request->group(), request->recursive()));
-        for (v1::VmRecord& vm : vms) *response->add_vms() = std::move(vm);
-        return absl::OkStatus();
-      });
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/ListVms", kNoVm,
+                        [this, request, response](const Caller&) -> absl::Status {
+                          VMSCAN_ASSIGN_OR_RETURN(
+                              std::vector<v1::VmRecord> vms,
+                              control_->ListVms(request->group(), request->recursive()));
+                          for (v1::VmRecord& vm : vms) *response->add_vms() = std::move(vm);
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* InventoryAdminService::GetVm(grpc::CallbackServerContext* context,
                                                        const v1::GetVmRequest* request,
                                                        v1::VmRecord* response) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "GetVm",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/GetVm", kNoVm,
+                        [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->GetVm(request->vm()));
                           return absl::OkStatus();
                         });
@@ -78,25 +83,28 @@ grpc::ServerUnaryReactor* InventoryAdminService::GetVm(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* InventoryAdminService::MoveVm(grpc::CallbackServerContext* context,
                                                         const v1::MoveVmRequest* request,
                                                         v1::VmRecord* response) {
-  return RunUnaryOnPool(
-      context, *pool_, authorizer_, "MoveVm", [this, request, response]() -> absl::Status {
-        VMSCAN_ASSIGN_OR_RETURN(*response, control_->MoveVm(request->vm(), request->group()));
-        return absl::OkStatus();
-      });
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/MoveVm", kNoVm,
+                        [this, request, response](const Caller&) -> absl::Status {
+                          VMSCAN_ASSIGN_OR_RETURN(
+                              *response, control_->MoveVm(request->vm(), request->group()));
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* InventoryAdminService::DeleteVm(grpc::CallbackServerContext* context,
                                                           const v1::DeleteVmRequest* request,
                                                           v1::DeleteVmResponse*) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "DeleteVm",
-                        [this, request] { return control_->DeleteVm(request->vm()); });
+  return RunUnaryOnPool(
+      context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/DeleteVm", kNoVm,
+      [this, request](const Caller&) { return control_->DeleteVm(request->vm()); });
 }
 
 grpc::ServerUnaryReactor* InventoryAdminService::GetEffectiveSettings(
     grpc::CallbackServerContext* context, const v1::GetVmRequest* request,
     v1::VmSettings* response) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "GetEffectiveSettings",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_,
+                        "/vmscan.v1.InventoryAdmin/GetEffectiveSettings", kNoVm,
+                        [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->Settings(request->vm()));
                           return absl::OkStatus();
                         });
@@ -105,8 +113,8 @@ grpc::ServerUnaryReactor* InventoryAdminService::GetEffectiveSettings(
 grpc::ServerUnaryReactor* InventoryAdminService::ListRules(grpc::CallbackServerContext* context,
                                                            const v1::ListRulesRequest*,
                                                            v1::ListRulesResponse* response) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "ListRules",
-                        [this, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/ListRules", kNoVm,
+                        [this, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->ListRules());
                           return absl::OkStatus();
                         });
@@ -115,8 +123,8 @@ grpc::ServerUnaryReactor* InventoryAdminService::ListRules(grpc::CallbackServerC
 grpc::ServerUnaryReactor* InventoryAdminService::AddRule(grpc::CallbackServerContext* context,
                                                          const v1::AddRuleRequest* request,
                                                          v1::AssignmentRule* response) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "AddRule",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/AddRule", kNoVm,
+                        [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->AddRule(request->rule()));
                           return absl::OkStatus();
                         });
@@ -125,8 +133,9 @@ grpc::ServerUnaryReactor* InventoryAdminService::AddRule(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* InventoryAdminService::DeleteRule(grpc::CallbackServerContext* context,
                                                             const v1::DeleteRuleRequest* request,
                                                             v1::DeleteRuleResponse*) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "DeleteRule",
-                        [this, request] { return control_->DeleteRule(request->id()); });
+  return RunUnaryOnPool(
+      context, *pool_, *authorizer_, "/vmscan.v1.InventoryAdmin/DeleteRule", kNoVm,
+      [this, request](const Caller&) { return control_->DeleteRule(request->id()); });
 }
 
 // ---- PolicyAdmin ----
@@ -134,8 +143,8 @@ grpc::ServerUnaryReactor* InventoryAdminService::DeleteRule(grpc::CallbackServer
 grpc::ServerUnaryReactor* PolicyAdminService::GetPolicy(grpc::CallbackServerContext* context,
                                                         const v1::GetPolicyRequest* request,
                                                         v1::Policy* response) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "GetPolicy",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.PolicyAdmin/GetPolicy", kNoVm,
+                        [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->GetPolicy(request->group()));
                           return absl::OkStatus();
                         });
@@ -144,8 +153,8 @@ grpc::ServerUnaryReactor* PolicyAdminService::GetPolicy(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* PolicyAdminService::UpdatePolicy(grpc::CallbackServerContext* context,
                                                            const v1::UpdatePolicyRequest* request,
                                                            v1::Policy* response) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "UpdatePolicy",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.PolicyAdmin/UpdatePolicy", kNoVm,
+                        [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->UpdatePolicy(*request));
                           return absl::OkStatus();
                         });
@@ -154,8 +163,8 @@ grpc::ServerUnaryReactor* PolicyAdminService::UpdatePolicy(grpc::CallbackServerC
 grpc::ServerUnaryReactor* PolicyAdminService::ListPolicyHistory(
     grpc::CallbackServerContext* context, const v1::ListPolicyHistoryRequest* request,
     v1::ListPolicyHistoryResponse* response) {
-  return RunUnaryOnPool(context, *pool_, authorizer_, "ListPolicyHistory",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.PolicyAdmin/ListPolicyHistory",
+                        kNoVm, [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(
                               std::vector<v1::Policy> versions,
                               control_->PolicyHistory(request->group(), request->limit()));
@@ -268,8 +277,9 @@ void AgentControlService::Shutdown() {
 grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerContext* context,
                                                         const v1::RegisterRequest* request,
                                                         v1::VmSettings* response) {
-  return RunUnaryOnPool(context, *pool_, nullptr, "Register",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.AgentControl/Register",
+                        request->vm().id(),
+                        [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->Register(*request));
                           return absl::OkStatus();
                         });
@@ -279,9 +289,18 @@ grpc::ServerUnaryReactor* AgentControlService::Heartbeat(grpc::CallbackServerCon
                                                          const v1::HeartbeatRequest* request,
                                                          v1::HeartbeatResponse* response) {
   return RunUnaryOnPool(
-      context, *pool_, nullptr, "Heartbeat", [this, request, response]() -> absl::Status {
+      context, *pool_, *authorizer_, "/vmscan.v1.AgentControl/Heartbeat", request->vm_id(),
+      [this, request, response](const Caller&) -> absl::Status {
         VMSCAN_ASSIGN_OR_RETURN(uint64_t revision, control_->Heartbeat(request->vm_id()));
         response->set_revision(revision);
+        absl::StatusOr<std::vector<std::string>> pending =
+            backup_->PendingRestores(request->vm_id());
+        if (!pending.ok()) {  // the heartbeat itself succeeded; restores wait for the next one
+          VMSCAN_LOG(WARNING) << "pending restores of VM " << request->vm_id()
+                              << " unreadable: " << pending.status();
+        } else {
+          for (std::string& id : *pending) response->add_pending_restores(std::move(id));
+        }
         return absl::OkStatus();
       });
 }
@@ -289,23 +308,28 @@ grpc::ServerUnaryReactor* AgentControlService::Heartbeat(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* AgentControlService::Unregister(grpc::CallbackServerContext* context,
                                                           const v1::HeartbeatRequest* request,
                                                           v1::HeartbeatResponse* response) {
-  return RunUnaryOnPool(context, *pool_, nullptr, "Unregister",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.AgentControl/Unregister",
+                        request->vm_id(), [this, request, response](const Caller&) -> absl::Status {
                           response->set_revision(control_->revision());
                           return control_->Unregister(request->vm_id());
                         });
 }
 
 grpc::ServerWriteReactor<v1::VmSettings>* AgentControlService::WatchSettings(
-    grpc::CallbackServerContext*, const v1::WatchSettingsRequest* request) {
+    grpc::CallbackServerContext* context, const v1::WatchSettingsRequest* request) {
+  constexpr absl::string_view kMethod = "/vmscan.v1.AgentControl/WatchSettings";
+  absl::StatusOr<Caller> caller = authorizer_->Authorize(*context, kMethod);
+  absl::Status allowed = caller.status();
+  if (allowed.ok()) allowed = authorizer_->AuthorizeVm(*caller, kMethod, request->vm_id());
+  if (!allowed.ok()) return new RefusedStream<v1::VmSettings>(ToGrpcStatus(allowed));
   return new WatchReactor(this, request->vm_id());
 }
 
 grpc::ServerUnaryReactor* AgentControlService::GetSettings(grpc::CallbackServerContext* context,
                                                            const v1::GetSettingsRequest* request,
                                                            v1::VmSettings* response) {
-  return RunUnaryOnPool(context, *pool_, nullptr, "GetSettings",
-                        [this, request, response]() -> absl::Status {
+  return RunUnaryOnPool(context, *pool_, *authorizer_, "/vmscan.v1.AgentControl/GetSettings",
+                        request->vm_id(), [this, request, response](const Caller&) -> absl::Status {
                           VMSCAN_ASSIGN_OR_RETURN(*response, control_->Settings(request->vm_id()));
                           return absl::OkStatus();
                         });
@@ -315,7 +339,8 @@ grpc::ServerUnaryReactor* AgentControlService::UpdateLocalSettings(
     grpc::CallbackServerContext* context, const v1::UpdateLocalSettingsRequest* request,
     v1::VmSettings* response) {
   return RunUnaryOnPool(
-      context, *pool_, nullptr, "UpdateLocalSettings", [this, request, response]() -> absl::Status {
+      context, *pool_, *authorizer_, "/vmscan.v1.AgentControl/UpdateLocalSettings",
+      request->vm_id(), [this, request, response](const Caller&) -> absl::Status {
         VMSCAN_ASSIGN_OR_RETURN(*response, control_->UpdateLocalSettings(*request));
         return absl::OkStatus();
       });

@@ -1,8 +1,10 @@
 // The control plane's gRPC services (protos/vmscan/v1/control.proto) over one ControlPlane:
 //   InventoryAdminService, PolicyAdminService — vmscanctl groups/vms/rules/policy; administrators
-//     only (AdminAuthorizer: loopback peers until mutual TLS);
-//   AgentControlService — the agents: registration, heartbeats, local settings and the
-//     WatchSettings stream that pushes every change of a VM's settings to its agent.
+//     only;
+//   AgentControlService — the agents: registration, heartbeats (which also tell an agent the
+//     restores waiting for it), local settings and the WatchSettings stream that pushes every
+//     change of a VM's settings to its agent; each VM for itself only.
+// Every call is authorized first (host_server/auth/authorizer.h).
 //
 // Threading as in BackupAdminService: the blocking work (store commits) runs on the services'
 // own WorkerPool, never on a gRPC thread. A WatchSettings stream holds a ControlPlane
@@ -19,16 +21,17 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "host_server/auth/authorizer.h"
+#include "host_server/backup/backup_store.h"
 #include "host_server/control/control_plane.h"
 #include "host_server/scan/worker_pool.h"
-#include "host_server/service/admin_service.h"
 #include "vmscan/v1/control.grpc.pb.h"
 
 namespace vmscan {
 
 class InventoryAdminService final : public v1::InventoryAdmin::CallbackService {
  public:
-  InventoryAdminService(ControlPlane* control, const AdminAuthorizer* authorizer, WorkerPool* pool)
+  InventoryAdminService(ControlPlane* control, const Authorizer* authorizer, WorkerPool* pool)
       : control_(control), authorizer_(authorizer), pool_(pool) {}
 
   grpc::ServerUnaryReactor* CreateGroup(grpc::CallbackServerContext* context,
@@ -69,13 +72,13 @@ class InventoryAdminService final : public v1::InventoryAdmin::CallbackService {
 
  private:
   ControlPlane* const control_;
-  const AdminAuthorizer* const authorizer_;
+  const Authorizer* const authorizer_;
   WorkerPool* const pool_;
 };
 
 class PolicyAdminService final : public v1::PolicyAdmin::CallbackService {
  public:
-  PolicyAdminService(ControlPlane* control, const AdminAuthorizer* authorizer, WorkerPool* pool)
+  PolicyAdminService(ControlPlane* control, const Authorizer* authorizer, WorkerPool* pool)
       : control_(control), authorizer_(authorizer), pool_(pool) {}
 
   grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* context,
@@ -90,13 +93,16 @@ class PolicyAdminService final : public v1::PolicyAdmin::CallbackService {
 
  private:
   ControlPlane* const control_;
-  const AdminAuthorizer* const authorizer_;
+  const Authorizer* const authorizer_;
   WorkerPool* const pool_;
 };
 
 class AgentControlService final : public v1::AgentControl::CallbackService {
  public:
-  AgentControlService(ControlPlane* control, WorkerPool* pool) : control_(control), pool_(pool) {}
+  // `backup` answers the heartbeat's pending restores.
+  AgentControlService(ControlPlane* control, const Authorizer* authorizer, WorkerPool* pool,
+                      BackupStore* backup)
+      : control_(control), authorizer_(authorizer), pool_(pool), backup_(backup) {}
   ~AgentControlService() override;
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
@@ -126,7 +132,9 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   friend class WatchReactor;
 
   ControlPlane* const control_;
+  const Authorizer* const authorizer_;
   WorkerPool* const pool_;
+  BackupStore* const backup_;
   absl::Mutex mu_;
   std::set<WatchReactor*> watches_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

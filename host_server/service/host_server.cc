@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/tls/credentials.h"
 #include "host_server/backup/lmdb_backup_store.h"
 #include "host_server/control/store/lmdb_control_store.h"
 #include "host_server/engine/clamav_engine.h"
@@ -38,12 +39,14 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   std::unique_ptr<HostServer> server(new HostServer());
   VMSCAN_RETURN_IF_ERROR(server->StartEngine(config));
   VMSCAN_RETURN_IF_ERROR(server->OpenStores(config));
+  VMSCAN_RETURN_IF_ERROR(server->StartTrust(config));
   server->StartScanning(config);
   server->StartAdminServices();
   VMSCAN_RETURN_IF_ERROR(server->StartGrpc(config));
   server->StartRetention();
-  VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_ << " with "
-                   << config.workers() << " workers, queue " << config.queue_depth();
+  VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_
+                   << (UsesTls(config.tls()) ? " (mutual TLS)" : " (plaintext, loopback only)")
+                   << " with " << config.workers() << " workers, queue " << config.queue_depth();
   return server;
 }
 
@@ -98,17 +101,25 @@ absl::Status HostServer::OpenStores(const v1::ServerConfig& config) {
   return absl::OkStatus();
 }
 
+absl::Status HostServer::StartTrust(const v1::ServerConfig& config) {
+  std::shared_ptr<RevocationList> revocations;
+  VMSCAN_ASSIGN_OR_RETURN(credentials_,
+                          MakeServerCredentials(config.tls(), config.listen(), &revocations));
+  authorizer_ = std::make_unique<Authorizer>(UsesTls(config.tls()), std::move(revocations));
+  return absl::OkStatus();
+}
+
 void HostServer::StartScanning(const v1::ServerConfig& config) {
   ControlPlane* control = control_.get();
   scanner_ = std::make_unique<Scanner>(
       engines_.get(), backup_.get(), config.mail_antivirus(),
-      [control, engine_limits = config.limits()](
-          const v1::VmIdentity& vm) -> absl::StatusOr<v1::MailAntivirusSettings> {
-        absl::StatusOr<v1::MailAntivirusSettings> settings = control->ScanSettings(vm);
-        if (settings.ok()) {
-          *settings->mutable_limits() = OnlyTighterLimits(settings->limits(), engine_limits);
-        }
-        return settings;
+      [control, engine_limits =
+                    config.limits()](const v1::VmIdentity& vm) -> absl::StatusOr<VmScanSettings> {
+        VmScanSettings found;
+        VMSCAN_ASSIGN_OR_RETURN(found.settings, control->ScanSettings(vm, &found.group));
+        *found.settings.mutable_limits() =
+            OnlyTighterLimits(found.settings.limits(), engine_limits);
+        return found;
       });
   pool_ = std::make_unique<WorkerPool>(static_cast<int>(config.workers()),
                                        static_cast<int>(config.queue_depth()), "scan");
@@ -116,27 +127,27 @@ void HostServer::StartScanning(const v1::ServerConfig& config) {
   service_options.max_message_bytes = config.limits().max_message_bytes();
   service_options.request_deadline = absl::Milliseconds(config.scan_deadline_ms());
   service_options.max_inflight_bytes = config.max_inflight_bytes();
-  scan_service_ = std::make_unique<ScanServiceImpl>(scanner_.get(), pool_.get(), service_options);
+  scan_service_ = std::make_unique<ScanServiceImpl>(scanner_.get(), pool_.get(), authorizer_.get(),
+                                                    service_options);
 }
 
 void HostServer::StartAdminServices() {
-  // Plaintext for now: the admin API answers loopback callers only (see admin_service.h).
-  backup_admin_ = std::make_unique<BackupAdminService>(
-      backup_.get(), std::make_unique<LoopbackAdminAuthorizer>(), BackupAdminService::Options());
-  control_authorizer_ = std::make_unique<LoopbackAdminAuthorizer>();
+  backup_admin_ = std::make_unique<BackupAdminService>(backup_.get(), authorizer_.get(),
+                                                       BackupAdminService::Options());
   control_pool_ = std::make_unique<WorkerPool>(2, 1024, "control");
-  inventory_admin_ = std::make_unique<InventoryAdminService>(
-      control_.get(), control_authorizer_.get(), control_pool_.get());
-  policy_admin_ = std::make_unique<PolicyAdminService>(control_.get(), control_authorizer_.get(),
-                                                       control_pool_.get());
-  agent_control_ = std::make_unique<AgentControlService>(control_.get(), control_pool_.get());
+  inventory_admin_ = std::make_unique<InventoryAdminService>(control_.get(), authorizer_.get(),
+                                                             control_pool_.get());
+  policy_admin_ =
+      std::make_unique<PolicyAdminService>(control_.get(), authorizer_.get(), control_pool_.get());
+  agent_control_ = std::make_unique<AgentControlService>(control_.get(), authorizer_.get(),
+                                                         control_pool_.get(), backup_.get());
 }
 
 absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(config.listen(), credentials_, &port_);
   builder.RegisterService(scan_service_.get());
   builder.RegisterService(backup_admin_.get());
   builder.RegisterService(inventory_admin_.get());

@@ -14,12 +14,14 @@
 #ifndef VMSCAN_HOST_SERVER_SERVICE_HOST_SERVER_H_
 #define VMSCAN_HOST_SERVER_SERVICE_HOST_SERVER_H_
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "host_server/auth/authorizer.h"
 #include "host_server/backup/backup_store.h"
 #include "host_server/backup/retention_loop.h"
 #include "host_server/control/control_plane.h"
@@ -58,6 +60,9 @@ class HostServer {
   absl::Status StartEngine(const v1::ServerConfig& config);
   // The Backup store and the control plane on its store.
   absl::Status OpenStores(const v1::ServerConfig& config);
+  // The listener's credentials (mutual TLS, or plaintext on loopback) and the Authorizer every
+  // service asks.
+  absl::Status StartTrust(const v1::ServerConfig& config);
   // The Scanner with each VM's settings, its worker pool and the ScanService.
   void StartScanning(const v1::ServerConfig& config);
   // BackupAdmin, InventoryAdmin, PolicyAdmin and AgentControl with their pool.
@@ -75,7 +80,8 @@ class HostServer {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<ScanServiceImpl> scan_service_;
   std::unique_ptr<BackupAdminService> backup_admin_;  // vmscanctl's Backup API
-  std::unique_ptr<LoopbackAdminAuthorizer> control_authorizer_;
+  std::shared_ptr<grpc::ServerCredentials> credentials_;
+  std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<WorkerPool> control_pool_;  // control calls block on store commits
   std::unique_ptr<InventoryAdminService> inventory_admin_;
   std::unique_ptr<PolicyAdminService> policy_admin_;

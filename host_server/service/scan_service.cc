@@ -15,6 +15,15 @@
 namespace vmscan {
 namespace {
 
+constexpr absl::string_view kScanMethod = "/vmscan.v1.ScanService/Scan";
+
+// A Scan stream refused before its first read (authorization).
+class RefusedScan final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply> {
+ public:
+  explicit RefusedScan(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 std::string ThreatNames(const v1::ScanResult& result) {
   return absl::StrJoin(result.threats(), ",", [](std::string* out, const v1::Threat& t) {
     absl::StrAppend(out, t.name());
@@ -23,9 +32,12 @@ std::string ThreatNames(const v1::ScanResult& result) {
 
 class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply> {
  public:
-  ScanReactor(grpc::CallbackServerContext* context, const Scanner* scanner, WorkerPool* pool,
-              ByteBudget* inflight, const ScanServiceImpl::Options& options)
+  ScanReactor(grpc::CallbackServerContext* context, Caller caller, const Authorizer* authorizer,
+              const Scanner* scanner, WorkerPool* pool, ByteBudget* inflight,
+              const ScanServiceImpl::Options& options)
       : context_(context),
+        caller_(std::move(caller)),
+        authorizer_(authorizer),
         scanner_(scanner),
         pool_(pool),
         inflight_(inflight),
@@ -48,6 +60,16 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
       }
       metadata_ = std::move(*request_.mutable_metadata());
       have_metadata_ = true;
+      // A VM scans only as itself; the name it is known by is its certificate's when it gives
+      // none. Channel and direction stay the agent's claim (docs/security.md).
+      if (absl::Status mine = authorizer_->AuthorizeVm(caller_, kScanMethod, metadata_.vm().id());
+          !mine.ok()) {
+        FinishOnce(ToGrpcStatus(mine));
+        return;
+      }
+      if (caller_.kind == Caller::Kind::kVm && metadata_.vm().name().empty()) {
+        metadata_.mutable_vm()->set_name(caller_.common_name);
+      }
       if (absl::Status route = NormalizeRoute(&metadata_); !route.ok()) {
         FinishOnce(ToGrpcStatus(route));
         return;
@@ -205,6 +227,8 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
   }
 
   grpc::CallbackServerContext* const context_;
+  const Caller caller_;
+  const Authorizer* const authorizer_;
   const Scanner* const scanner_;
   WorkerPool* const pool_;
   ByteBudget* const inflight_;
@@ -224,12 +248,20 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
 
 }  // namespace
 
-ScanServiceImpl::ScanServiceImpl(const Scanner* scanner, WorkerPool* pool, Options options)
-    : scanner_(scanner), pool_(pool), options_(options), inflight_(options.max_inflight_bytes) {}
+ScanServiceImpl::ScanServiceImpl(const Scanner* scanner, WorkerPool* pool,
+                                 const Authorizer* authorizer, Options options)
+    : scanner_(scanner),
+      pool_(pool),
+      authorizer_(authorizer),
+      options_(options),
+      inflight_(options.max_inflight_bytes) {}
 
 grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* ScanServiceImpl::Scan(
     grpc::CallbackServerContext* context) {
-  return new ScanReactor(context, scanner_, pool_, &inflight_, options_);
+  absl::StatusOr<Caller> caller = authorizer_->Authorize(*context, kScanMethod);
+  if (!caller.ok()) return new RefusedScan(ToGrpcStatus(caller.status()));
+  return new ScanReactor(context, *std::move(caller), authorizer_, scanner_, pool_, &inflight_,
+                         options_);
 }
 
 }  // namespace vmscan

@@ -6,6 +6,9 @@
 // the per-request deadline on the SVM, the bytes held at once (Options::max_inflight_bytes).
 // Waiting scans run earliest expected finish first (Options::expected_scan_bytes_per_second).
 //
+// Every stream is authorized before its first read, and its metadata must name the calling VM
+// (Authorizer): a VM cannot scan as another.
+//
 // Thread-safe; the scanner and pool must outlive the service.
 #ifndef VMSCAN_HOST_SERVER_SERVICE_SCAN_SERVICE_H_
 #define VMSCAN_HOST_SERVER_SERVICE_SCAN_SERVICE_H_
@@ -13,6 +16,7 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
+#include "host_server/auth/authorizer.h"
 #include "host_server/scan/scanner.h"
 #include "host_server/scan/worker_pool.h"
 #include "host_server/service/byte_budget.h"
@@ -35,7 +39,9 @@ class ScanServiceImpl final : public v1::ScanService::CallbackService {
     double expected_scan_bytes_per_second = 2.0 * (1 << 20);
   };
 
-  ScanServiceImpl(const Scanner* scanner, WorkerPool* pool, Options options);
+  // `scanner`, `pool` and `authorizer` must outlive the service.
+  ScanServiceImpl(const Scanner* scanner, WorkerPool* pool, const Authorizer* authorizer,
+                  Options options);
 
   grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* Scan(
       grpc::CallbackServerContext* context) override;
@@ -43,6 +49,7 @@ class ScanServiceImpl final : public v1::ScanService::CallbackService {
  private:
   const Scanner* scanner_;
   WorkerPool* pool_;
+  const Authorizer* authorizer_;
   const Options options_;
   ByteBudget inflight_;
 };

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
+#include "common/tls/credentials.h"
 
 namespace vmscan {
 
@@ -11,6 +13,9 @@ v1::ServerConfig DefaultServerConfig() {
   v1::ServerConfig config;
   config.set_listen("127.0.0.1:7350");
   config.set_state_dir("./var");
+  // Plaintext on loopback without a PKI (the demo); anything else needs mutual TLS.
+  config.mutable_tls()->set_insecure_loopback(true);
+  config.mutable_tls()->set_reload_interval_s(10);
   config.mutable_mail_antivirus()->set_action_on_threat(v1::ActionOnThreat::AUTO);
   config.mutable_mail_antivirus()->set_on_unscannable(v1::OnUnscannable::DELIVER_WITH_HEADER);
   v1::ScanLimits* limits = config.mutable_limits();
@@ -36,6 +41,7 @@ v1::ServerConfig DefaultServerConfig() {
 absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   if (config.listen().empty()) return absl::InvalidArgumentError("listen must not be empty");
   if (config.state_dir().empty()) return absl::InvalidArgumentError("state_dir must not be empty");
+  VMSCAN_RETURN_IF_ERROR(CheckTlsConfig(config.tls(), config.listen(), "tls"));
   if (config.workers() < 1 || config.workers() > 1024) {
     return absl::InvalidArgumentError(
         absl::StrCat("workers must be between 1 and 1024, got ", config.workers()));

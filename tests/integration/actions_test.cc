@@ -440,7 +440,7 @@ TEST_F(BackupRecordTest, EnvelopeSenderAndRecipientsAreRecorded) {
             (std::vector<std::string>{"r1@example.net", "r2@example.net"}));
   EXPECT_EQ(record->subject(), "plain subject");
   EXPECT_EQ(record->vm().id(), "test-vm-1");
-  EXPECT_EQ(record->group(), "");  // no groups yet
+  EXPECT_EQ(record->group(), "Managed devices");  // the VM's group at backup time
   EXPECT_GE(record->created_unix_micros(), before);
   EXPECT_LE(record->created_unix_micros(), after);
 }
