@@ -47,8 +47,7 @@ absl::StatusOr<pki::Validity> ValidityOf(const Invocation& inv) {
     std::string error;
     if (!absl::ParseTime(absl::RFC3339_full, Option(inv, name), &t, &error)) {
       return absl::InvalidArgumentError(absl::StrCat(name, " wants an RFC 3339 time, not \"",
-                                                     SanitizeForTerminal(Option(inv, name)),
-                                                     "\""));
+                                                     SanitizeForTerminal(Option(inv, name)), "\""));
     }
     (std::string(name) == "--not-before" ? validity.not_before : validity.not_after) = t;
   }
@@ -91,8 +90,8 @@ int Init(const Invocation& inv, std::ostream& out, std::ostream& err) {
       out, err,
       absl::StrCat("created a PKI in ", dir, ":\n  CA          ", dir, "/ca.pem (key ", dir,
                    "/ca.key: keep it on the admin host)\n  CRL         ", dir,
-                   "/crl.pem\n  SVM         ", dir, "/svm/", options.svm_name, ".pem\n  admin       ",
-                   dir, "/admin/", options.admin_name,
+                   "/crl.pem\n  SVM         ", dir, "/svm/", options.svm_name,
+                   ".pem\n  admin       ", dir, "/admin/", options.admin_name,
                    ".pem\nnext: vmscanctl pki issue-vm --id VM-ID --name VM-NAME ", dir, "\n"));
 }
 
@@ -128,7 +127,8 @@ int Revoke(const Invocation& inv, std::ostream& out, std::ostream& err) {
   int selectors = by_serial ? 1 : 0;
   for (const char* name : {"--vm", "--admin", "--svm"}) selectors += inv.has(name) ? 1 : 0;
   if (selectors != 1) {
-    return Usage(err, "pki revoke: which certificate? one SERIAL, --vm ID, --admin NAME or --svm NAME");
+    return Usage(err,
+                 "pki revoke: which certificate? one SERIAL, --vm ID, --admin NAME or --svm NAME");
   }
   absl::StatusOr<std::vector<pki::IndexEntry>> revoked =
       by_serial          ? pki::RevokeSerial(dir, inv.args[1])
@@ -182,14 +182,20 @@ const std::vector<CommandSpec>& PkiCommands() {
        false,
        {"--svm-name", "--admin-name", "--dns", "--ip", "--days", "--not-before", "--not-after"},
        Init},
-      {"issue-vm", {kDir}, false, {"--id", "--name", "--days", "--not-before", "--not-after"},
+      {"issue-vm",
+       {kDir},
+       false,
+       {"--id", "--name", "--days", "--not-before", "--not-after"},
        IssueVm},
       {"issue-svm",
        {kDir},
        false,
        {"--name", "--dns", "--ip", "--days", "--not-before", "--not-after"},
        IssueSvm},
-      {"issue-admin", {kDir}, false, {"--name", "--days", "--not-before", "--not-after"},
+      {"issue-admin",
+       {kDir},
+       false,
+       {"--name", "--days", "--not-before", "--not-after"},
        IssueAdmin},
       // revoke DIR [SERIAL]: variadic so that the serial is optional (a selector may replace it).
       {"revoke", {kDir}, true, {"--vm", "--admin", "--svm"}, Revoke},
