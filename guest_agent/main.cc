@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "guest_agent/commands/backup_command.h"
 #include "guest_agent/commands/run_command.h"
 #include "guest_agent/commands/scan_command.h"
 #include "guest_agent/commands/settings_command.h"
@@ -24,6 +25,9 @@ Commands:
   settings show|set
                   this VM's Mail Anti-Virus settings: effective values and where they come from;
                   change the local ones (see 'settings --help')
+  backup list|restore ID
+                  this VM's Backup records on its SVMs; bring an original back (see
+                  'backup --help')
   --help, --version
 )";
 
@@ -44,6 +48,10 @@ constexpr Command kCommands[] = {
     {"settings",
      [](const std::vector<std::string>& args) {
        return vmscan::RunSettingsCommand(args, std::cout, std::cerr);
+     }},
+    {"backup",
+     [](const std::vector<std::string>& args) {
+       return vmscan::RunBackupCommand(args, std::cout, std::cerr);
      }},
 };
 

@@ -26,7 +26,8 @@ ControlLoop::ControlLoop(const v1::AgentConfig& config, v1::VmIdentity vm,
     : config_(config),
       vm_(std::move(vm)),
       hypervisor_type_(std::move(hypervisor_type)),
-      client_(AgentControlClient::Create(config)) {}
+      client_(AgentControlClient::Create(config)),
+      backups_(VmBackupClient::Create(config)) {}
 
 std::unique_ptr<ControlLoop> ControlLoop::Start(const v1::AgentConfig& config, v1::VmIdentity vm,
                                                 std::string hypervisor_type) {
@@ -40,6 +41,7 @@ std::unique_ptr<ControlLoop> ControlLoop::Start(const v1::AgentConfig& config, v
   }
   loop->control_thread_ = std::thread([raw = loop.get()] { raw->ControlThread(); });
   loop->watch_thread_ = std::thread([raw = loop.get()] { raw->WatchThread(); });
+  loop->restore_thread_ = std::thread([raw = loop.get()] { raw->RestoreThread(); });
   return loop;
 }
 
@@ -55,6 +57,7 @@ void ControlLoop::Stop() {
   cancel_.Cancel();
   if (control_thread_.joinable()) control_thread_.join();
   if (watch_thread_.joinable()) watch_thread_.join();
+  if (restore_thread_.joinable()) restore_thread_.join();  // a restore in progress finishes
   if (!registered()) return;
   absl::Status goodbye = client_->Unregister(vm_.id(), kGoodbyeTimeout);
   if (goodbye.ok()) {
@@ -141,6 +144,7 @@ void ControlLoop::HeartbeatUntilLost() {
   while (Sleep(interval)) {
     absl::StatusOr<v1::HeartbeatResponse> beat = client_->Heartbeat(vm_.id(), &cancel_);
     if (beat.ok()) {
+      if (beat->pending_restores_size() > 0) QueueRestores(beat->pending_restores());
       if (failing) {
         VMSCAN_LOG(INFO) << "control: heartbeats reach the SVM again";
       }
@@ -172,6 +176,40 @@ void ControlLoop::HeartbeatUntilLost() {
       VMSCAN_LOG(WARNING) << "control: heartbeat failed: " << beat.status();
       failing = true;
     }
+  }
+}
+
+void ControlLoop::QueueRestores(const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  for (const std::string& id : ids) {
+    if (restoring_.insert(id).second) restores_.push_back(id);
+  }
+}
+
+void ControlLoop::RestoreThread() {
+  const std::string dir = VmBackupClient::RestoreDir(config_);
+  for (;;) {
+    std::string id;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !restores_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (stopping_) return;
+      id = restores_.front();
+      restores_.pop_front();
+    }
+    absl::StatusOr<RestoredFile> file = backups_->Restore(id, dir);
+    if (file.ok()) {
+      VMSCAN_LOG(INFO) << "restore: backup " << id << " (\"" << file->record.subject()
+                       << "\") written to " << file->path << " as the SVM asked";
+    } else {
+      // The SVM keeps it pending: the next heartbeat brings it again.
+      VMSCAN_LOG(WARNING) << "restore: backup " << id << " not restored: " << file.status();
+    }
+    absl::MutexLock lock(&mu_);
+    restoring_.erase(id);
   }
 }
 

@@ -3,6 +3,9 @@
 //   control: registers the VM (retrying with backoff while no SVM is reachable), then heartbeats
 //            every heartbeat_interval_ms; registers again when the SVM answers NOT_FOUND (the VM
 //            was deleted from the inventory, or the SVM lost its store).
+//   restore: carries out the restores an administrator sent (HeartbeatResponse.pending_restores):
+//            fetches each original, writes it to the restore directory and confirms it
+//            (VmBackupClient), one at a time, so that heartbeats never wait for a download.
 //   watch:   keeps a WatchSettings stream open once registered, reconnecting with backoff.
 //            Heartbeat answers carry the control-plane revision: when it stays ahead of the
 //            settings applied for a whole interval, the control thread asks GetSettings and
@@ -22,14 +25,17 @@
 #define VMSCAN_GUEST_AGENT_CONTROL_CONTROL_LOOP_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "guest_agent/backup/vm_backup_client.h"
 #include "guest_agent/control/agent_control_client.h"
 #include "vmscan/v1/config.pb.h"
 #include "vmscan/v1/inventory.pb.h"
@@ -70,11 +76,15 @@ class ControlLoop {
   bool Sleep(absl::Duration d, std::optional<uint64_t> generation = std::nullopt);
   // Logs what changed and writes settings.json. `from_registration` may reset the revision.
   void Apply(const v1::VmSettings& settings, bool from_registration);
+  // Hands pending restores to the restore thread (each id once until it is done or failed).
+  void QueueRestores(const google::protobuf::RepeatedPtrField<std::string>& ids);
+  void RestoreThread();
 
   const v1::AgentConfig config_;
   const v1::VmIdentity vm_;
   const std::string hypervisor_type_;
   const std::unique_ptr<AgentControlClient> client_;
+  const std::unique_ptr<VmBackupClient> backups_;
   CallCanceller cancel_;  // the control thread's calls
 
   mutable absl::Mutex mu_;
@@ -85,9 +95,12 @@ class ControlLoop {
   // opened again for the VM as the SVM now knows it.
   CallCanceller* watch_cancel_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::optional<v1::VmSettings> settings_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> restores_ ABSL_GUARDED_BY(mu_);            // waiting for the thread
+  absl::flat_hash_set<std::string> restoring_ ABSL_GUARDED_BY(mu_);  // queued or in progress
 
   std::thread control_thread_;
   std::thread watch_thread_;
+  std::thread restore_thread_;
 };
 
 }  // namespace vmscan
