@@ -39,6 +39,11 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
        "limits.max_file_bytes"},
       {[](v1::ServerConfig* c) { c->set_log_level("loud"); }, "log level"},
       {[](v1::ServerConfig* c) { c->set_max_inflight_bytes(1 << 20); }, "max_inflight_bytes"},
+      // Plaintext beyond loopback, or without insecure_loopback, or half a TLS set-up.
+      {[](v1::ServerConfig* c) { c->set_listen("0.0.0.0:7350"); }, "tls.cert_file"},
+      {[](v1::ServerConfig* c) { c->mutable_tls()->set_insecure_loopback(false); },
+       "tls.insecure_loopback"},
+      {[](v1::ServerConfig* c) { c->mutable_tls()->set_cert_file("svm.pem"); }, "tls.key_file"},
   };
   for (const Case& c : cases) {
     v1::ServerConfig config = DefaultServerConfig();
