@@ -269,8 +269,7 @@ grpc::ServerUnaryReactor* BackupAdminService::DeleteBackup(grpc::CallbackServerC
                                                            v1::DeleteBackupResponse* response) {
   (void)response;  // empty
   return RunUnary(
-      context, "/vmscan.v1.BackupAdmin/DeleteBackup",
-      [this, context, request](const AdminScope& scope) {
+      context, "/vmscan.v1.BackupAdmin/DeleteBackup", [this, request](const AdminScope& scope) {
         const std::string& id = request->id();
         absl::Status status = [&]() -> absl::Status {
           // An administrator may delete a record whose metadata is damaged; a VM may not, since
@@ -290,7 +289,7 @@ grpc::ServerUnaryReactor* BackupAdminService::PurgeBackups(grpc::CallbackServerC
                                                            const v1::PurgeBackupsRequest* request,
                                                            v1::PurgeBackupsResponse* response) {
   return RunUnary(context, "/vmscan.v1.BackupAdmin/PurgeBackups",
-                  [this, context, request, response](const AdminScope& scope) {
+                  [this, request, response](const AdminScope& scope) {
                     return PurgeRecords(*store_, scope, scope.who, *request, *response);
                   });
 }
