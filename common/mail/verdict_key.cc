@@ -1,5 +1,6 @@
 #include "common/mail/verdict_key.h"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -127,30 +128,67 @@ bool IsDeliveryField(absl::string_view name) {
   return false;
 }
 
-VerdictKey ComputeVerdictKey(absl::string_view message) {
-  VerdictKey key;
+struct VerdictKeyHasher::Hash {
+  Sha256 sha;
+};
+
+VerdictKeyHasher::VerdictKeyHasher() : hash_(std::make_unique<Hash>()) {}
+VerdictKeyHasher::~VerdictKeyHasher() = default;
+
+void VerdictKeyHasher::Update(absl::string_view piece) {
+  if (decided_) {
+    hash_->sha.Update(piece);
+    return;
+  }
+  head_.append(piece.data(), piece.size());
+  // Judge the header block once its end is in the buffer, or once it can no longer be cut.
+  if (head_.find("\n\n") != std::string::npos || head_.find("\n\r\n") != std::string::npos ||
+      head_.size() > kMaxHeaderBytes + 2) {
+    Decide(/*at_end=*/false);
+  }
+}
+
+void VerdictKeyHasher::Decide(bool /*at_end*/) {
+  decided_ = true;
   std::vector<Field> fields;
   size_t blank_line = 0;
-  Sha256 hash;
-  if (!SplitHeader(message, &fields, &blank_line, &key.why_not_cut)) {
-    hash.Update(kWholePrefix);
-    hash.Update(message);
-    key.digest = hash.FinishHex();
-    return key;
+  const absl::string_view head = head_;
+  if (!SplitHeader(head, &fields, &blank_line, &key_.why_not_cut)) {
+    hash_->sha.Update(kWholePrefix);
+    hash_->sha.Update(head);
+    size_t end = head.find("\n\n");
+    if (end == absl::string_view::npos) end = head.find("\n\r\n");
+    key_.header_block = std::string(head.substr(
+        0, std::min(end == absl::string_view::npos ? head.size() : end + 1, kMaxHeaderBytes)));
+    head_.clear();
+    return;
   }
-  hash.Update(kCutPrefix);
+  key_.why_not_cut.clear();
+  hash_->sha.Update(kCutPrefix);
   for (const Field& field : fields) {
-    const absl::string_view bytes = message.substr(field.begin, field.end - field.begin);
+    const absl::string_view bytes = head.substr(field.begin, field.end - field.begin);
     if (field.delivery) {
-      key.delivery_fields.append(bytes.data(), bytes.size());
-      key.cut = true;
+      key_.delivery_fields.append(bytes.data(), bytes.size());
+      key_.cut = true;
     } else {
-      hash.Update(bytes);
+      hash_->sha.Update(bytes);
     }
   }
-  hash.Update(message.substr(blank_line));
-  key.digest = hash.FinishHex();
-  return key;
+  key_.header_block = std::string(head.substr(0, blank_line));
+  hash_->sha.Update(head.substr(blank_line));
+  head_.clear();
+}
+
+VerdictKey VerdictKeyHasher::Finish() {
+  if (!decided_) Decide(/*at_end=*/true);
+  key_.digest = hash_->sha.FinishHex();
+  return std::move(key_);
+}
+
+VerdictKey ComputeVerdictKey(absl::string_view message) {
+  VerdictKeyHasher hasher;
+  hasher.Update(message);
+  return hasher.Finish();
 }
 
 }  // namespace vmscan

@@ -27,6 +27,7 @@
 #define VMSCAN_COMMON_MAIL_VERDICT_KEY_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -36,8 +37,12 @@ namespace vmscan {
 struct VerdictKey {
   std::string digest;           // lower-case hex SHA-256 (64 characters)
   std::string delivery_fields;  // the cut fields, raw, in message order; empty when none
-  bool cut = false;             // whether any field was cut (false: the digest covers it all)
-  std::string why_not_cut;      // when the block was not cut for ambiguity: the reason
+  // The top-level header block as it is (without the blank line that ends it): what the SVM
+  // scans on a cache hit. When the block is ambiguous, the message's first bytes up to the first
+  // blank line, at most kMaxHeaderBytes.
+  std::string header_block;
+  bool cut = false;         // whether any field was cut (false: the digest covers it all)
+  std::string why_not_cut;  // when the block was not cut for ambiguity: the reason
 };
 
 inline constexpr size_t kMaxFields = 256;
@@ -50,6 +55,28 @@ inline constexpr size_t kMaxHeaderBytes = 64 * 1024;
 bool IsDeliveryField(absl::string_view name);
 
 VerdictKey ComputeVerdictKey(absl::string_view message);
+
+// The same, fed in pieces (an agent that streams a message from a file computes the key in one
+// pass; only the header block is buffered). Not thread-safe; Finish() once.
+class VerdictKeyHasher {
+ public:
+  VerdictKeyHasher();
+  ~VerdictKeyHasher();
+  VerdictKeyHasher(const VerdictKeyHasher&) = delete;
+  VerdictKeyHasher& operator=(const VerdictKeyHasher&) = delete;
+
+  void Update(absl::string_view piece);
+  VerdictKey Finish();
+
+ private:
+  void Decide(bool at_end);
+
+  std::string head_;  // buffered until the header block is judged
+  bool decided_ = false;
+  VerdictKey key_;
+  struct Hash;
+  std::unique_ptr<Hash> hash_;
+};
 
 }  // namespace vmscan
 

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -148,6 +149,34 @@ TEST(VerdictKeyTest, UncutAndCutKeysNeverCollide) {
   EXPECT_EQ(ComputeVerdictKey(plain).digest, ComputeVerdictKey(plain).digest);
   EXPECT_FALSE(ComputeVerdictKey(plain).cut);
   EXPECT_TRUE(ComputeVerdictKey(plain).why_not_cut.empty());
+}
+
+TEST(VerdictKeyTest, FedInPiecesGivesTheSameKey) {
+  const std::string message = Copy("pieces@x") + std::string(300000, 'b') + "\r\n";
+  for (const std::string& m :
+       {message, "X-Bad line\r\n" + message, std::string("To: a\r\n\r\nshort"),
+        std::string("To: a@x\r\nno blank line")}) {
+    const VerdictKey whole = ComputeVerdictKey(m);
+    for (size_t piece : {1u, 7u, 100u, 4096u, 65536u}) {
+      VerdictKeyHasher hasher;
+      for (size_t at = 0; at < m.size(); at += piece)
+        hasher.Update(absl::string_view(m).substr(at, piece));
+      const VerdictKey fed = hasher.Finish();
+      EXPECT_EQ(fed.digest, whole.digest) << piece;
+      EXPECT_EQ(fed.delivery_fields, whole.delivery_fields) << piece;
+      EXPECT_EQ(fed.header_block, whole.header_block) << piece;
+      EXPECT_EQ(fed.cut, whole.cut) << piece;
+    }
+  }
+}
+
+TEST(VerdictKeyTest, TheHeaderBlockIsTheMessagesOwn) {
+  const std::string message = Copy("hb@x");
+  const VerdictKey key = ComputeVerdictKey(message);
+  EXPECT_TRUE(absl::StartsWith(message, key.header_block));
+  EXPECT_THAT(key.header_block, HasSubstr("Delivered-To: hb@x\r\n"));
+  EXPECT_THAT(key.header_block, HasSubstr("Subject: December news\r\n"));
+  EXPECT_EQ(message.substr(key.header_block.size(), 2), "\r\n");  // the blank line follows
 }
 
 }  // namespace

@@ -6,11 +6,19 @@
 //   if (absl::IsUnavailable(r.status())) ...  // no SVM reachable: tempfail, never deliver
 //
 // SVMs are tried in the configured order; one that cannot be reached within connect_timeout_ms,
-// that answers UNAVAILABLE, or whose queue is full (RESOURCE_EXHAUSTED) is skipped for the next.
-// Every call has a deadline (timeout_ms). Thread-safe.
+// that answers UNAVAILABLE or ABORTED, or whose queue is full (RESOURCE_EXHAUSTED) is skipped for
+// the next. Every call has a deadline (timeout_ms).
+//
+// Hash-first (agent config hash_first, default on; docs/verdict-cache.md): with an SVM that
+// speaks ScanProtocol PROBE_FIRST the client first sends the message's verdict key and header
+// block (read in one pass over the source) and uploads the message only when the SVM asks for
+// it; copies of one message to many VMs are then answered from the SVM's verdict cache without
+// leaving the VM. An SVM from before (GetScanProtocols UNIMPLEMENTED) gets the whole stream.
+// Thread-safe.
 #ifndef VMSCAN_GUEST_AGENT_CLIENT_SCAN_CLIENT_H_
 #define VMSCAN_GUEST_AGENT_CLIENT_SCAN_CLIENT_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,8 +34,9 @@ namespace vmscan {
 
 struct ScanResponse {
   v1::ScanResult result;
-  std::string cleaned;  // the message to deliver instead, for DELIVER_DISINFECTED
-  std::string server;   // the SVM that answered
+  std::string cleaned;    // the message to deliver instead, for DELIVER_DISINFECTED
+  std::string server;     // the SVM that answered
+  bool uploaded = false;  // the message went to the SVM (false: a hash-first hit)
 };
 
 // Where a message's bytes come from, read chunk by chunk: a scan reads it from the start once per
@@ -79,19 +88,29 @@ class ScanClient {
                                     const MessageSource& message) const;
 
  private:
+  static constexpr int kProtocolUnknown = -1;
   struct Server {
     std::string address;
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<v1::ScanService::Stub> stub;
+    // What the SVM speaks (a v1::ScanProtocol value) once asked; kProtocolUnknown before.
+    std::unique_ptr<std::atomic<int>> protocol;
   };
 
   ScanClient() = default;
+  // Asks the SVM once (GetScanProtocols) and remembers; false while unknown.
+  bool SpeaksProbeFirst(const Server& server) const;
+  // One pass over the message: its verdict key, header block and SHA-256.
+  absl::StatusOr<v1::CacheProbe> ComputeProbe(const MessageSource& message) const;
+  // `probe` null: the whole message is streamed (ScanProtocol STREAM).
   absl::StatusOr<ScanResponse> ScanOn(const Server& server, const v1::ScanMetadata& metadata,
-                                      const MessageSource& message) const;
+                                      const MessageSource& message,
+                                      const v1::CacheProbe* probe) const;
 
   v1::AgentConfig config_;
   absl::Status setup_error_;  // credentials could not be made: every scan fails with it
   std::vector<Server> servers_;
+  bool hash_first_ = true;
   size_t chunk_bytes_ = 256 * 1024;
   absl::Duration timeout_ = absl::Minutes(5);
   absl::Duration connect_timeout_ = absl::Seconds(3);

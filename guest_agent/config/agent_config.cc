@@ -24,6 +24,7 @@ v1::AgentConfig DefaultAgentConfig() {
   // Plaintext to an SVM on this machine without a PKI (the demo); anything else needs mutual TLS.
   config.mutable_tls()->set_insecure_loopback(true);
   config.mutable_tls()->set_reload_interval_s(10);
+  config.set_hash_first(true);
   v1::SmtpProxyConfig* proxy = config.mutable_smtp_proxy();
   proxy->set_max_message_bytes(50ull << 20);
   proxy->set_max_line_bytes(4096);

@@ -44,6 +44,8 @@ const std::vector<RpcRule>& RpcRules() {
   static const std::vector<RpcRule>* rules = new std::vector<RpcRule>{
       // Scanning: a VM scans its own mail.
       {"/vmscan.v1.ScanService/Scan", kVmCallers, "its own messages (metadata.vm.id)"},
+      {"/vmscan.v1.ScanService/GetScanProtocols", kVmCallers | kAdminCallers | kSvmCallers,
+       "what the SVM speaks"},
       // Backup: a VM reaches its own records (the store filters by the caller's id).
       {"/vmscan.v1.BackupAdmin/ListBackups", kVmOrAdmin, "its own records"},
       {"/vmscan.v1.BackupAdmin/GetBackup", kVmOrAdmin, "its own records"},

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
+#include "common/mail/verdict_key.h"
 #include "common/status_macros.h"
 #include "common/tls/credentials.h"
 #include "host_server/backup/lmdb_backup_store.h"
@@ -121,6 +122,13 @@ void HostServer::StartScanning(const v1::ServerConfig& config) {
             OnlyTighterLimits(found.settings.limits(), engine_limits);
         return found;
       });
+  verdict_cache_ = std::make_unique<VerdictCache>(config.verdict_cache_bytes());
+  // Every limit and option that changes a verdict goes into the key (docs/verdict-cache.md).
+  const uint64_t engine_cap =
+      std::min(config.limits().max_scan_bytes(), config.limits().max_file_bytes());
+  scanner_->UseCache(verdict_cache_.get(),
+                     absl::StrCat("clamav-options/1 ", config.limits().SerializeAsString()),
+                     engine_cap > kMaxHeaderBytes ? engine_cap - kMaxHeaderBytes : 0);
   pool_ = std::make_unique<WorkerPool>(static_cast<int>(config.workers()),
                                        static_cast<int>(config.queue_depth()), "scan");
   ScanServiceImpl::Options service_options;
@@ -182,6 +190,7 @@ void HostServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   if (pool_ != nullptr) pool_->Shutdown();
+  if (scan_service_ != nullptr) scan_service_->Shutdown();
   if (server_ != nullptr) server_->Wait();
   if (control_pool_ != nullptr) control_pool_->Shutdown();
   if (retention_ != nullptr) retention_->Stop();

@@ -50,6 +50,7 @@ class HostServer {
 
   BackupStore* backup() { return backup_.get(); }
   ControlPlane* control() { return control_.get(); }
+  VerdictCache* verdict_cache() { return verdict_cache_.get(); }
   const ScanEngine& engine() const { return *engines_->Get(); }
 
  private:
@@ -76,6 +77,7 @@ class HostServer {
   std::unique_ptr<BackupStore> backup_;
   std::unique_ptr<ControlStore> control_store_;
   std::unique_ptr<ControlPlane> control_;
+  std::unique_ptr<VerdictCache> verdict_cache_;  // shared by every VM's scans
   std::unique_ptr<Scanner> scanner_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<ScanServiceImpl> scan_service_;

@@ -33,13 +33,14 @@ std::string ThreatNames(const v1::ScanResult& result) {
 class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply> {
  public:
   ScanReactor(grpc::CallbackServerContext* context, Caller caller, const Authorizer* authorizer,
-              const Scanner* scanner, WorkerPool* pool, ByteBudget* inflight,
-              const ScanServiceImpl::Options& options)
+              const Scanner* scanner, WorkerPool* pool, WorkerPool* probe_pool,
+              ByteBudget* inflight, const ScanServiceImpl::Options& options)
       : context_(context),
         caller_(std::move(caller)),
         authorizer_(authorizer),
         scanner_(scanner),
         pool_(pool),
+        probe_pool_(probe_pool),
         inflight_(inflight),
         options_(options),
         accepted_(absl::Now()) {
@@ -78,6 +79,10 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
         FinishOnce(TooLarge(metadata_.size()));
         return;
       }
+      if (metadata_.protocol() == v1::PROBE_FIRST) {
+        StartProbe();
+        return;  // no read until the probe is answered
+      }
       if (metadata_.size() > 0) {
         if (!Reserve(metadata_.size())) return;
         message_.reserve(metadata_.size());
@@ -108,7 +113,20 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
       FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "client went away during the reply"));
       return;
     }
-    WriteNextCleanedChunk();
+    bool probe_reply = false;
+    bool upload_ended = false;
+    {
+      absl::MutexLock lock(&mu_);
+      probe_reply = probe_reply_in_flight_;  // the "send the message" reply of a probe is out
+      probe_reply_in_flight_ = false;
+      upload_ended = upload_ended_;
+    }
+    if (!probe_reply) {
+      WriteNextCleanedChunk();
+      return;
+    }
+    // OnEndOfUpload submits the scan, unless the upload ended while this write was in flight.
+    if (upload_ended && !scan_submitted_.exchange(true)) SubmitScan();
   }
 
   void OnDone() override { delete this; }
@@ -136,6 +154,18 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
                                     " bytes, received ", message_.size())));
       return;
     }
+    {
+      // After a probe, the scan's reply must not overtake the probe's "send it" write.
+      absl::MutexLock lock(&mu_);
+      upload_ended_ = true;
+      if (probe_reply_in_flight_) return;  // OnWriteDone submits the scan
+    }
+    if (scan_submitted_.exchange(true)) return;
+    SubmitScan();
+  }
+
+  // The upload is complete and nothing is being written: queue the scan.
+  void SubmitScan() {
     const absl::Time due =
         accepted_ + absl::Seconds(static_cast<double>(message_.size()) /
                                   std::max(1.0, options_.expected_scan_bytes_per_second));
@@ -144,6 +174,53 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
                               absl::StrCat("scan queue full (", pool_->queued(),
                                            " waiting); retry later or on another SVM")));
     }
+  }
+
+  // PROBE_FIRST: the first request carried metadata and a probe. The probe goes to the probe
+  // pool (a cache lookup and a header-block scan: short, never behind long scans).
+  void StartProbe() {
+    if (!request_.has_probe() || !request_.chunk().empty() || metadata_.size() == 0) {
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              "PROBE_FIRST: the first ScanRequest carries metadata with the "
+                              "message's size and a probe, and no chunk"));
+      return;
+    }
+    probe_ = std::move(*request_.mutable_probe());
+    request_.Clear();
+    if (!probe_pool_->TrySubmit([this] { RunProbe(); })) {
+      FinishOnce(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "scan queue full (probes); retry later or on another SVM"));
+    }
+  }
+
+  // Runs on a probe thread.
+  void RunProbe() {
+    if (context_->IsCancelled()) {
+      FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "client abandoned the scan"));
+      return;
+    }
+    absl::StatusOr<ProbeOutcome> probed = scanner_->Probe(metadata_, probe_);
+    if (!probed.ok()) {
+      FinishOnce(ToGrpcStatus(probed.status()));
+      return;
+    }
+    if (!probed->need_message) {
+      LogResult(probed->outcome.result);
+      *reply_.mutable_result() = probed->outcome.result;
+      if (!finished_.exchange(true)) {
+        StartWriteAndFinish(&reply_, grpc::WriteOptions(), grpc::Status::OK);
+      }
+      return;
+    }
+    if (!Reserve(metadata_.size())) return;
+    message_.reserve(metadata_.size());
+    {
+      absl::MutexLock lock(&mu_);
+      probe_reply_in_flight_ = true;
+    }
+    probe_reply_.set_send_message(true);
+    StartWrite(&probe_reply_);
+    StartRead(&request_);
   }
 
   // Runs on a worker thread.
@@ -166,14 +243,7 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
       return;
     }
     const v1::ScanResult& result = outcome->result;
-    VMSCAN_LOG(INFO) << "scan vm=" << metadata_.vm().id() << " (" << metadata_.vm().name()
-                     << ") channel=" << v1::Channel_Name(metadata_.channel())
-                     << " size=" << result.size()
-                     << " verdict=" << v1::Verdict_Name(result.verdict())
-                     << " action=" << v1::Action_Name(result.action())
-                     << (result.threats_size() > 0 ? " threats=" + ThreatNames(result) : "")
-                     << (result.backup_id().empty() ? "" : " backup=" + result.backup_id())
-                     << " micros=" << result.scan_micros();
+    LogResult(result);
     cleaned_ = std::move(outcome->cleaned);
     *reply_.mutable_result() = result;
     if (cleaned_.empty()) {
@@ -183,6 +253,18 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
       return;
     }
     StartWrite(&reply_);
+  }
+
+  void LogResult(const v1::ScanResult& result) const {
+    VMSCAN_LOG(INFO) << "scan vm=" << metadata_.vm().id() << " (" << metadata_.vm().name()
+                     << ") channel=" << v1::Channel_Name(metadata_.channel())
+                     << " size=" << result.size()
+                     << " verdict=" << v1::Verdict_Name(result.verdict())
+                     << " action=" << v1::Action_Name(result.action())
+                     << (result.threats_size() > 0 ? " threats=" + ThreatNames(result) : "")
+                     << (result.backup_id().empty() ? "" : " backup=" + result.backup_id())
+                     << (result.cache_hit() ? " cache=hit" : "")
+                     << " micros=" << result.scan_micros();
   }
 
   void WriteNextCleanedChunk() {
@@ -231,6 +313,7 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
   const Authorizer* const authorizer_;
   const Scanner* const scanner_;
   WorkerPool* const pool_;
+  WorkerPool* const probe_pool_;
   ByteBudget* const inflight_;
   const ScanServiceImpl::Options& options_;
   const absl::Time accepted_;
@@ -244,6 +327,12 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
   std::string cleaned_;
   size_t cleaned_offset_ = 0;
   std::atomic<bool> finished_{false};
+  v1::CacheProbe probe_;
+  v1::ScanReply probe_reply_;  // {send_message: true}
+  absl::Mutex mu_;
+  bool probe_reply_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool upload_ended_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> scan_submitted_{false};
 };
 
 }  // namespace
@@ -252,6 +341,7 @@ ScanServiceImpl::ScanServiceImpl(const Scanner* scanner, WorkerPool* pool,
                                  const Authorizer* authorizer, Options options)
     : scanner_(scanner),
       pool_(pool),
+      probe_pool_(options.probe_threads, options.probe_queue_depth, "probe"),
       authorizer_(authorizer),
       options_(options),
       inflight_(options.max_inflight_bytes) {}
@@ -260,8 +350,26 @@ grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* ScanServiceImpl::Scan(
     grpc::CallbackServerContext* context) {
   absl::StatusOr<Caller> caller = authorizer_->Authorize(*context, kScanMethod);
   if (!caller.ok()) return new RefusedScan(ToGrpcStatus(caller.status()));
-  return new ScanReactor(context, *std::move(caller), authorizer_, scanner_, pool_, &inflight_,
-                         options_);
+  return new ScanReactor(context, *std::move(caller), authorizer_, scanner_, pool_, &probe_pool_,
+                         &inflight_, options_);
 }
+
+grpc::ServerUnaryReactor* ScanServiceImpl::GetScanProtocols(grpc::CallbackServerContext* context,
+                                                            const v1::GetScanProtocolsRequest*,
+                                                            v1::ScanProtocols* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller =
+      authorizer_->Authorize(*context, "/vmscan.v1.ScanService/GetScanProtocols");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  response->add_protocols(v1::STREAM);
+  response->add_protocols(v1::PROBE_FIRST);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+void ScanServiceImpl::Shutdown() { probe_pool_.Shutdown(); }
 
 }  // namespace vmscan

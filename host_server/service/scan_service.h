@@ -37,6 +37,10 @@ class ScanServiceImpl final : public v1::ScanService::CallbackService {
     // a big one that arrived shortly before them, and a big one waits at most about its own
     // scan time longer than in FIFO order (WorkerPool).
     double expected_scan_bytes_per_second = 2.0 * (1 << 20);
+    // Hash-first probes (cache lookup + header-block scan) run on a small pool of their own, so
+    // that a hit never waits behind long scans.
+    int probe_threads = 2;
+    int probe_queue_depth = 256;
   };
 
   // `scanner`, `pool` and `authorizer` must outlive the service.
@@ -45,10 +49,17 @@ class ScanServiceImpl final : public v1::ScanService::CallbackService {
 
   grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* Scan(
       grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* GetScanProtocols(grpc::CallbackServerContext* context,
+                                             const v1::GetScanProtocolsRequest* request,
+                                             v1::ScanProtocols* response) override;
+
+  // Finishes the probes already queued and joins the probe threads (before the server's Wait).
+  void Shutdown();
 
  private:
   const Scanner* scanner_;
   WorkerPool* pool_;
+  WorkerPool probe_pool_;
   const Authorizer* authorizer_;
   const Options options_;
   ByteBudget inflight_;

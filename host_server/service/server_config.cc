@@ -16,6 +16,7 @@ v1::ServerConfig DefaultServerConfig() {
   // Plaintext on loopback without a PKI (the demo); anything else needs mutual TLS.
   config.mutable_tls()->set_insecure_loopback(true);
   config.mutable_tls()->set_reload_interval_s(10);
+  config.set_verdict_cache_bytes(64ull << 20);
   config.mutable_mail_antivirus()->set_action_on_threat(v1::ActionOnThreat::AUTO);
   config.mutable_mail_antivirus()->set_on_unscannable(v1::OnUnscannable::DELIVER_WITH_HEADER);
   v1::ScanLimits* limits = config.mutable_limits();
