@@ -75,6 +75,13 @@ class ClamdStream : public Stream {
  public:
   explicit ClamdStream(std::string socket_path) : socket_path_(std::move(socket_path)) {}
   ScanReply Scan(const Message& message) override {
+    ScanReply out = Parse(message);
+    out.uploaded_bytes = message.data.size();  // INSTREAM: always the whole message
+    return out;
+  }
+
+ private:
+  ScanReply Parse(const Message& message) {
     absl::StatusOr<std::string> reply =
         ClamdCommand(socket_path_, absl::string_view("zINSTREAM\0", 10), message.data, true);
     if (!reply.ok()) return {Outcome::kError, reply.status().ToString()};
@@ -92,7 +99,6 @@ class ClamdStream : public Stream {
     return {Outcome::kError, *reply};
   }
 
- private:
   std::string socket_path_;
 };
 

@@ -46,6 +46,7 @@ RunStats RunLoad(Target& target, const std::vector<Message>& messages, const Run
         absl::MutexLock lock(&mu);
         ++stats.messages;
         stats.bytes += message.data.size();
+        stats.uploaded_bytes += reply.uploaded_bytes;
         stats.latency_ms.push_back(ms);
         std::string problem;
         switch (reply.outcome) {

@@ -29,6 +29,7 @@ struct RunOptions {
 struct RunStats {
   int messages = 0;  // scanned (replied to, errors included)
   uint64_t bytes = 0;
+  uint64_t uploaded_bytes = 0;  // of `bytes`, what the streams sent to the server
   double seconds = 0;
   bool truncated = false;  // max_time ran out before the corpus did
   std::vector<double> latency_ms;

@@ -88,6 +88,16 @@ int64_t Cell::PeakRssKb() const {
   return peak;
 }
 
+double Cell::UploadedShare() const {
+  uint64_t uploaded = 0, bytes = 0;
+  for (const RunStats& s : reps) {
+    uploaded += s.uploaded_bytes;
+    bytes += s.bytes;
+  }
+  if (system == "ceiling" || system == "pipeline" || bytes == 0) return kNaN;
+  return static_cast<double>(uploaded) / static_cast<double>(bytes);
+}
+
 void Results::Add(const std::string& workload, const std::string& system, int concurrency,
                   RunStats stats) {
   for (Cell& c : cells) {
@@ -165,6 +175,25 @@ std::vector<TargetCheck> CheckTargets(const Results& r) {
     checks.push_back(t);
   }
   {
+    // docs/verdict-cache.md: copies of one message to many VMs, hash-first agents.
+    TargetCheck t;
+    t.name = "VDI: vmscan ≥ 10 × clamd msg/s, ≤ 0.1 × its CPU ms/msg, uploads ≤ 10 % of bytes";
+    const Cell* v = nullptr;
+    for (const Cell& cell : r.cells)
+      if (cell.workload == "vdi" && cell.system == "vmscan") v = &cell;
+    const Cell* c = v == nullptr ? nullptr : r.Find("vdi", "clamd", v->concurrency);
+    t.measured_ok = v != nullptr && c != nullptr;
+    if (t.measured_ok) {
+      const double speed = Ratio(v->MsgsPerS(), c->MsgsPerS());
+      const double cpu = Ratio(v->CpuMsPerMsg(), c->CpuMsPerMsg());
+      const double uploaded = v->UploadedShare();
+      t.measured = absl::StrFormat("%.1f × msg/s, %.3f × CPU ms/msg, %.1f %% of bytes uploaded",
+                                   speed, cpu, 100 * uploaded);
+      t.met = speed >= 10 && cpu <= 0.1 && uploaded <= 0.10;
+    }
+    checks.push_back(t);
+  }
+  {
     TargetCheck t;
     t.name = "vmscan-agent RSS under load < 10 MiB";
     t.measured_ok = r.agent.loaded_kb > 0;
@@ -228,6 +257,7 @@ std::string RenderJson(const Results& r) {
     for (const RunStats& s : c.reps) {
       j.BeginObject().Key("msgs_per_s").Number(s.messages_per_s()).Key("seconds").Number(s.seconds);
       j.Key("messages").Int(s.messages).Key("bytes").Int(static_cast<int64_t>(s.bytes));
+      j.Key("uploaded_bytes").Int(static_cast<int64_t>(s.uploaded_bytes));
       j.Key("clean").Int(s.clean).Key("infected").Int(s.infected);
       j.Key("unscannable").Int(s.unscannable).Key("errors").Int(s.errors);
       j.Key("missed").Int(s.missed).Key("false_alarms").Int(s.false_alarms);

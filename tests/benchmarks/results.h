@@ -36,6 +36,9 @@ struct Cell {
   std::string FirstProblem() const;
   bool Truncated() const;
   int64_t PeakRssKb() const;
+  // Bytes the streams sent to the server ÷ the corpus bytes, over all repetitions; NaN for
+  // in-process systems.
+  double UploadedShare() const;
 };
 
 struct PeerLoad {

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -24,6 +25,8 @@ enum class Outcome { kClean, kInfected, kUnscannable, kError };
 struct ScanReply {
   Outcome outcome = Outcome::kError;
   std::string detail;  // threat names or the error
+  // Message bytes sent to the server for this scan (remote systems; a hash-first cache hit: 0).
+  uint64_t uploaded_bytes = 0;
 };
 
 class Stream {

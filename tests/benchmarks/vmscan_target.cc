@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/mail/verdict_key.h"
+#include "common/sha256.h"
 #include "vmscan/v1/scan.grpc.pb.h"
 
 namespace vmscan::bench {
@@ -22,7 +24,8 @@ constexpr size_t kChunkBytes = 256 * 1024;  // the agent's default chunk_bytes
 
 class VmscanStream : public Stream {
  public:
-  VmscanStream(const std::string& address, int index) {
+  VmscanStream(const std::string& address, int index, bool probe_first)
+      : probe_first_(probe_first) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(8 << 20);              // as ScanClient
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
@@ -47,9 +50,37 @@ class VmscanStream : public Stream {
       request.mutable_metadata()->mutable_vm()->set_id(absl::StrCat("vdi-", message.spec->copy));
     }
     const absl::string_view data = message.data;
+    v1::ScanReply reply;
+    v1::ScanResult result;
+    bool have_result = false;
+    bool upload = true;
+    if (probe_first_) {
+      // As ScanClient does with an SVM that speaks PROBE_FIRST: the key, the header block and
+      // the digest first, the message only if the SVM asks for it. The agent's cost of the one
+      // pass over the message is this process's CPU, as for the rest of the client.
+      const VerdictKey key = ComputeVerdictKey(data);
+      request.mutable_metadata()->set_protocol(v1::PROBE_FIRST);
+      v1::CacheProbe* probe = request.mutable_probe();
+      probe->set_content_digest(key.digest);
+      probe->set_header_block(key.header_block);
+      probe->set_sha256(Sha256Hex(data));
+      if (!stream->Write(request)) return Finish(*stream, result, false, 0);
+      request.clear_metadata();
+      request.clear_probe();
+      if (!stream->Read(&reply)) return Finish(*stream, result, false, 0);
+      if (reply.has_result()) {
+        result = std::move(*reply.mutable_result());
+        have_result = true;
+        upload = false;
+        stream->WritesDone();
+      } else if (!reply.send_message()) {
+        stream->WritesDone();
+        upload = false;
+      }
+    }
     size_t offset = 0;
-    bool writes_ok = true;
-    do {
+    bool writes_ok = upload;
+    while (upload) {
       const size_t n = std::min(kChunkBytes, data.size() - offset);
       request.set_chunk(std::string(data.substr(offset, n)));
       offset += n;
@@ -58,18 +89,29 @@ class VmscanStream : public Stream {
         break;
       }
       request.clear_metadata();
-    } while (offset < data.size());
+      if (offset >= data.size()) break;
+    }
     if (writes_ok) stream->WritesDone();
-    v1::ScanReply reply;
-    v1::ScanResult result;
-    bool have_result = false;
     while (stream->Read(&reply)) {
       if (reply.has_result()) {
         result = std::move(*reply.mutable_result());
         have_result = true;
       }
     }
-    grpc::Status status = stream->Finish();
+    return Finish(*stream, result, have_result, upload ? data.size() : 0);
+  }
+
+ private:
+  ScanReply Finish(grpc::ClientReaderWriter<v1::ScanRequest, v1::ScanReply>& stream,
+                   const v1::ScanResult& result, bool have_result, uint64_t uploaded) {
+    ScanReply out = Verdict(stream, result, have_result);
+    out.uploaded_bytes = uploaded;
+    return out;
+  }
+
+  static ScanReply Verdict(grpc::ClientReaderWriter<v1::ScanRequest, v1::ScanReply>& stream,
+                           const v1::ScanResult& result, bool have_result) {
+    grpc::Status status = stream.Finish();
     if (!status.ok()) {
       return {Outcome::kError,
               absl::StrCat("grpc ", status.error_code(), ": ", status.error_message())};
@@ -90,7 +132,7 @@ class VmscanStream : public Stream {
     }
   }
 
- private:
+  const bool probe_first_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ScanService::Stub> stub_;
   v1::ScanMetadata metadata_;
@@ -112,6 +154,7 @@ absl::StatusOr<std::unique_ptr<VmscanTarget>> VmscanTarget::Start(
   const std::string port_file = options.work_dir + "/port";
   std::filesystem::remove(port_file);
   target->log_path_ = options.work_dir + "/server.log";
+  target->probe_first_ = options.probe_first;
   std::vector<std::string> argv = {options.binary,
                                    "--set",
                                    "listen=127.0.0.1:0",
@@ -165,7 +208,7 @@ absl::StatusOr<std::unique_ptr<VmscanTarget>> VmscanTarget::Start(
 }
 
 std::unique_ptr<Stream> VmscanTarget::NewStream(int index) {
-  return std::make_unique<VmscanStream>(address_, index);
+  return std::make_unique<VmscanStream>(address_, index, probe_first_);
 }
 
 }  // namespace vmscan::bench

@@ -6,10 +6,11 @@
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<VmscanTarget> vmscan, VmscanTarget::Start(options));
 //   std::unique_ptr<Stream> agent = vmscan->NewStream(0);
 //
-// The streams speak the protocol exactly as guest_agent/client/scan_client.cc does (metadata
-// first, 256 KiB chunks, WritesDone, result then cleaned chunks); they use a channel of their own
-// because ScanClient's channels would share one connection inside a single process (gRPC's global
-// subchannel pool), whereas real agents each have their own. NewStream is thread-safe.
+// The streams speak the protocol exactly as guest_agent/client/scan_client.cc does (the
+// hash-first probe; then, if the SVM asks, 256 KiB chunks, WritesDone; the result, then cleaned
+// chunks); they use a channel of their own because ScanClient's channels would share one
+// connection inside a single process (gRPC's global subchannel pool), whereas real agents each
+// have their own. NewStream is thread-safe.
 #ifndef VMSCAN_TESTS_BENCHMARKS_VMSCAN_TARGET_H_
 #define VMSCAN_TESTS_BENCHMARKS_VMSCAN_TARGET_H_
 
@@ -32,6 +33,9 @@ struct VmscanServerOptions {
   int queue_depth = 64;
   std::vector<std::string> extra_sets;  // more --set KEY=VALUE
   std::vector<std::string> env;         // extra environment, e.g. GLIBC_TUNABLES for experiments
+  // Streams speak hash-first (ScanProtocol PROBE_FIRST) as agents do by default (hash_first);
+  // false: the whole message every time, as agents from before.
+  bool probe_first = true;
   absl::Duration start_timeout = absl::Minutes(10);
 };
 
@@ -57,6 +61,7 @@ class VmscanTarget : public Target {
   std::unique_ptr<ChildProcess> process_;
   std::string address_;
   std::string log_path_;
+  bool probe_first_ = true;
   double ready_seconds_ = 0;
   double engine_load_ms_ = -1;
   int64_t signatures_ = 0;

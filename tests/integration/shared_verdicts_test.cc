@@ -191,6 +191,66 @@ TEST_F(VerdictCacheTest, DifferentMimeFieldsAreADifferentMessage) {
   EXPECT_FALSE(b->result.cache_hit());
 }
 
+// Evasion attempts: a first copy whose MIME-relevant fields hide the threat from every parser
+// (clean), then a copy with the same body whose fields reveal it. Were those fields cut from the
+// key like delivery fields, the second would inherit "clean".
+TEST_F(VerdictCacheTest, ABoundaryChangeIsADifferentMessage) {
+  // vmscan's two parsers find the attachment even behind a boundary that matches nothing, so
+  // this one cannot evade; the key still must not let the copies share a verdict.
+  const std::string rest = InfectedRest();  // boundary "=_b"
+  std::string other = rest;
+  other.replace(other.find("boundary=\"=_b\""), 14, "boundary=\"=_x\"");
+  absl::StatusOr<ScanResponse> first = Scan(Copy(1, other), MetadataOf(1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<ScanResponse> second = Scan(Copy(2, rest), MetadataOf(2));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->result.verdict(), v1::INFECTED);
+  EXPECT_FALSE(second->result.cache_hit());
+}
+
+TEST_F(VerdictCacheTest, ATransferEncodingThatRevealsTheBodyIsScanned) {
+  const std::string body = Base64Lines(Eicar(), "\r\n");
+  const std::string plain = absl::StrCat("Content-Type: application/octet-stream\r\n\r\n", body);
+  const std::string encoded = absl::StrCat(
+      "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n", body);
+  absl::StatusOr<ScanResponse> first = Scan(Copy(1, plain), MetadataOf(1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->result.verdict(), v1::CLEAN) << "the premise: base64 text is not EICAR";
+  absl::StatusOr<ScanResponse> second = Scan(Copy(2, encoded), MetadataOf(2));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->result.verdict(), v1::INFECTED);
+  EXPECT_TRUE(NamesThreat(second->result, "Eicar-Test-Signature"));
+  EXPECT_FALSE(second->result.cache_hit());
+}
+
+TEST_F(VerdictCacheTest, TenThousandRepeatsFromOneVm) {
+  // A VM sending the same message 10,000 times: every one answered, one scan, one entry.
+  const std::string message = Copy(7, kCleanRest);
+  constexpr int kThreads = 4, kEach = 2500;
+  std::atomic<int> clean{0}, failed{0}, uploads{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        absl::StatusOr<ScanResponse> r = Scan(message, MetadataOf(7));
+        if (!r.ok()) {
+          ++failed;
+          continue;
+        }
+        clean += r->result.verdict() == v1::CLEAN;
+        uploads += r->uploaded;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(clean.load(), kThreads * kEach);
+  EXPECT_LE(uploads.load(), kThreads);
+  VerdictCacheStats stats = server_->verdict_cache()->stats();
+  EXPECT_EQ(stats.entries, 1u);
+  EXPECT_GE(stats.hits, static_cast<uint64_t>(kThreads * kEach - kThreads));
+}
+
 TEST_F(VerdictCacheTest, AmbiguousHeaderBlocksShareNoVerdict) {
   // A folded To whose continuation looks like a Content-Type field: parsers may disagree on
   // where fields end, so nothing is cut and only byte-identical copies share a verdict.
