@@ -40,15 +40,27 @@ constexpr std::array<absl::string_view, 18> kDeliveryFields = {
 // RFC 5322 ftext: printable US-ASCII except ':'.
 bool IsFieldNameChar(char c) { return c >= 33 && c <= 126 && c != ':'; }
 
-// "  Content-Type: x" : a continuation line that a lenient parser might read as a field.
-bool LooksLikeField(absl::string_view line) {
+// "  Content-Type: x" : a continuation line that a lenient parser might read as a field that
+// steers MIME parsing (Content-*, MIME-Version). A continuation that reads like any other field
+// ("\th=from:to:subject" of a folded DKIM-Signature) cannot change how the message is parsed,
+// and its bytes are scanned on every hit with the rest of the delivery fields.
+bool LooksLikeMimeField(absl::string_view line) {
   size_t i = 0;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
   const size_t name_start = i;
   while (i < line.size() && IsFieldNameChar(line[i])) ++i;
-  if (i == name_start) return false;
+  const absl::string_view name = line.substr(name_start, i - name_start);
+  if (name.empty()) return false;
   while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-  return i < line.size() && line[i] == ':';
+  if (i >= line.size() || line[i] != ':') return false;
+  return absl::StartsWithIgnoreCase(name, "content-") ||
+         absl::EqualsIgnoreCase(name, "mime-version");
+}
+
+// " \t" : a continuation line of white space only, which some parsers take for the blank line
+// that ends the header block.
+bool IsBlank(absl::string_view line) {
+  return line.find_first_not_of(" \t") == absl::string_view::npos;
 }
 
 struct Field {
@@ -97,8 +109,12 @@ bool SplitHeader(absl::string_view message, std::vector<Field>* fields, size_t* 
         *why = "the header block starts with a continuation line";
         return false;
       }
-      if (fields->back().delivery && LooksLikeField(line)) {
-        *why = "a continuation line of a delivery field looks like a field";
+      if (fields->back().delivery && LooksLikeMimeField(line)) {
+        *why = "a continuation line of a delivery field looks like a MIME field";
+        return false;
+      }
+      if (fields->back().delivery && IsBlank(line)) {
+        *why = "a continuation line of a delivery field is blank";
         return false;
       }
       fields->back().end = nl + 1;

@@ -13,7 +13,8 @@
 // it — unless the header block is unambiguous for every parser: one line-ending style (CRLF or
 // LF), no bare CR, no NUL, no 8-bit bytes in field names, every line a `name:` field or a
 // continuation of one, a blank line that ends it, at most kMaxFields fields and kMaxHeaderBytes
-// bytes, and no continuation line of a delivery field that itself looks like a field. Where
+// bytes, and no continuation line of a delivery field that is blank or looks like a field that
+// steers MIME parsing (Content-*, MIME-Version). Where
 // parsers could disagree about where a field or the header block ends, cutting could hide a
 // difference, so vmscan does not cut.
 //

@@ -35,6 +35,7 @@ TEST(VerdictKeyTest, CopiesThatDifferOnlyInDeliveryFieldsShareTheKey) {
   VerdictKey c =
       ComputeVerdictKey(Copy("carol@vm3.example",
                              "Cc: dave@x.example\r\nDKIM-Signature: v=1; a=rsa-sha256;\r\n"
+                             "\th=from:to:subject:date:message-id;\r\n"  // as real signers fold
                              " b=abc\r\nAuthentication-Results: mx; spf=pass\r\n"));
   EXPECT_TRUE(a.cut);
   EXPECT_EQ(a.digest.size(), 64u);
@@ -43,6 +44,7 @@ TEST(VerdictKeyTest, CopiesThatDifferOnlyInDeliveryFieldsShareTheKey) {
   EXPECT_NE(a.delivery_fields, b.delivery_fields);
   EXPECT_THAT(a.delivery_fields, HasSubstr("Delivered-To: alice@vm1.example\r\n"));
   EXPECT_THAT(a.delivery_fields, HasSubstr("\tfor <alice@vm1.example>;"));  // continuation kept
+  EXPECT_TRUE(c.cut) << c.why_not_cut;
   EXPECT_THAT(c.delivery_fields, HasSubstr(" b=abc\r\n"));
   EXPECT_THAT(a.delivery_fields, Not(HasSubstr("Subject")));
 }
@@ -111,7 +113,12 @@ TEST(VerdictKeyTest, AmbiguousHeaderBlocksAreNotCut) {
       {"continuation first", " folded\r\n" + good, "starts with a continuation"},
       {"hidden field in a folded To",
        absl::StrReplaceAll(good, {{"To: a@x\r\n", "To: a@x\r\n Content-Type: text/html\r\n"}}),
-       "looks like a field"},
+       "looks like a MIME field"},
+      {"hidden MIME-Version in a folded Received",
+       absl::StrReplaceAll(good, {{"To: a@x\r\n", "To: a@x\r\n\tmime-version : 1.0\r\n"}}),
+       "looks like a MIME field"},
+      {"blank continuation of a delivery field",
+       absl::StrReplaceAll(good, {{"To: a@x\r\n", "To: a@x\r\n \t\r\n"}}), "is blank"},
       {"no blank line", "To: a@x\r\nSubject: s\r\n", "no blank line"},
       {"no line end", "To: a@x", "no line ends"},
   };
