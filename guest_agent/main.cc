@@ -11,6 +11,7 @@
 #include "guest_agent/commands/run_command.h"
 #include "guest_agent/commands/scan_command.h"
 #include "guest_agent/commands/settings_command.h"
+#include "guest_agent/commands/status_command.h"
 
 namespace {
 
@@ -25,6 +26,7 @@ Commands:
   settings show|set
                   this VM's Mail Anti-Virus settings: effective values and where they come from;
                   change the local ones (see 'settings --help')
+  status          which SVM this VM's mail goes to, and why (see 'status --help')
   backup list|restore ID
                   this VM's Backup records on its SVMs; bring an original back (see
                   'backup --help')
@@ -48,6 +50,10 @@ constexpr Command kCommands[] = {
     {"settings",
      [](const std::vector<std::string>& args) {
        return vmscan::RunSettingsCommand(args, std::cout, std::cerr);
+     }},
+    {"status",
+     [](const std::vector<std::string>& args) {
+       return vmscan::RunStatusCommand(args, std::cout, std::cerr);
      }},
     {"backup",
      [](const std::vector<std::string>& args) {

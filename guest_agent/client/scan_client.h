@@ -5,9 +5,16 @@
 //   absl::StatusOr<ScanResponse> r = client->Scan(metadata, message);
 //   if (absl::IsUnavailable(r.status())) ...  // no SVM reachable: tempfail, never deliver
 //
-// SVMs are tried in the configured order; one that cannot be reached within connect_timeout_ms,
-// that answers UNAVAILABLE or ABORTED, or whose queue is full (RESOURCE_EXHAUSTED) is skipped for
-// the next. Every call has a deadline (timeout_ms).
+// SVMs are tried in the order SvmSelector gives (docs/design.md §6.1): the SVM of this VM's own
+// hypervisor host first, then the least loaded, those that failed lately last. One that cannot
+// be reached (refused at once, or not connected within connect_timeout_ms), that answers
+// UNAVAILABLE or ABORTED, or whose queue is full (RESOURCE_EXHAUSTED) is skipped for the next.
+// Every call has a deadline (timeout_ms); keepalive pings end a call to an SVM that stopped
+// answering within about 10 s, and the message goes to the next SVM.
+//
+// StartChoosing() (`vmscan-agent run`) adds a thread that every svm_choice.refresh_ms asks each
+// known SVM for its load and the SVMs it knows (SvmDirectory.ListSvms), re-probes failed ones
+// and logs each change of choice; without it (one-shot `scan`) the configured order holds.
 //
 // Hash-first (agent config hash_first, default on; docs/verdict-cache.md): with an SVM that
 // speaks ScanProtocol PROBE_FIRST the client first sends the message's verdict key and header
@@ -20,14 +27,21 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "guest_agent/client/svm_channel.h"
+#include "guest_agent/client/svm_selector.h"
 #include "vmscan/v1/config.pb.h"
+#include "vmscan/v1/directory.grpc.pb.h"
 #include "vmscan/v1/scan.grpc.pb.h"
 
 namespace vmscan {
@@ -76,6 +90,18 @@ using ScanFunction =
 class ScanClient {
  public:
   static std::unique_ptr<ScanClient> Create(const v1::AgentConfig& config);
+  ~ScanClient();
+
+  // Prefers the SVMs of `own_hypervisor_host` and keeps the choice current: one refresh round
+  // now, then one every svm_choice.refresh_ms on a thread of its own. `on_refresh` (may be
+  // empty) gets the ranking after each round (`run` writes it to <state_dir>/svm-choice.json).
+  // Call once, before scans start.
+  void StartChoosing(const std::string& own_hypervisor_host,
+                     std::function<void(const v1::SvmChoiceStatus&)> on_refresh);
+  // One refresh round now (what the thread does): every known SVM asked with a short deadline.
+  void Refresh();
+  // What the agent knows of its SVMs, in the order the next scan tries them.
+  v1::SvmChoiceStatus ChoiceStatus() const;
 
   // UNAVAILABLE ("no scanner reachable ...") when no SVM answered; PERMISSION_DENIED when an SVM
   // accepted TCP but refused this VM's TLS handshake (and none answered); FAILED_PRECONDITION
@@ -93,11 +119,20 @@ class ScanClient {
     std::string address;
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<v1::ScanService::Stub> stub;
+    std::unique_ptr<v1::SvmDirectory::Stub> directory;
     // What the SVM speaks (a v1::ScanProtocol value) once asked; kProtocolUnknown before.
-    std::unique_ptr<std::atomic<int>> protocol;
+    mutable std::atomic<int> protocol{kProtocolUnknown};
   };
 
-  ScanClient() = default;
+  explicit ScanClient(const v1::AgentConfig& config);
+  // The server at `address`, its channel made on first use; an error when the TLS settings
+  // forbid that address (plaintext to a learned SVM that is not on loopback).
+  absl::StatusOr<std::shared_ptr<const Server>> ServerAt(const std::string& address) const;
+  // Connected, or false once it failed or `deadline` passed; `wait_through_failure` keeps
+  // waiting while the channel retries a refused connection (an SVM restarting).
+  static bool Connect(const Server& server, absl::Time deadline, bool wait_through_failure);
+  void LogChoiceChange() const;
+  void RefreshLoop();
   // Asks the SVM once (GetScanProtocols) and remembers; false while unknown.
   bool SpeaksProbeFirst(const Server& server) const;
   // One pass over the message: its verdict key, header block and SHA-256.
@@ -109,7 +144,17 @@ class ScanClient {
 
   v1::AgentConfig config_;
   absl::Status setup_error_;  // credentials could not be made: every scan fails with it
-  std::vector<Server> servers_;
+  SvmCredentials credentials_;
+  mutable SvmSelector selector_;
+  mutable absl::Mutex servers_mu_;
+  mutable std::map<std::string, std::shared_ptr<const Server>> servers_
+      ABSL_GUARDED_BY(servers_mu_);
+  bool discover_ = true;
+  absl::Duration refresh_ = absl::Seconds(5);
+  std::string own_host_;  // set by StartChoosing, before scans start
+  std::function<void(const v1::SvmChoiceStatus&)> on_refresh_;
+  absl::Notification stop_;
+  std::thread refresher_;
   bool hash_first_ = true;
   size_t chunk_bytes_ = 256 * 1024;
   absl::Duration timeout_ = absl::Minutes(5);

@@ -33,7 +33,8 @@ absl::StatusOr<SvmCredentials> MakeSvmCredentials(const v1::AgentConfig& config)
 
 // A channel to `address` (HOST:PORT) that accepts messages of up to `max_receive_bytes`. An SVM
 // that restarts is reconnected within a second or two, not after gRPC's default backoff of up to
-// two minutes: mail waits (or tempfails) meanwhile. Connects lazily, like any gRPC channel.
+// two minutes: mail waits (or tempfails) meanwhile. A call to an SVM that stops answering ends
+// UNAVAILABLE within about 10 s (keepalive pings). Connects lazily, like any gRPC channel.
 std::shared_ptr<grpc::Channel> MakeSvmChannel(const v1::AgentConfig& config,
                                               const SvmCredentials& credentials,
                                               const std::string& address, int max_receive_bytes);

@@ -14,11 +14,13 @@
 #include "common/logging.h"
 #include "guest_agent/client/scan_client.h"
 #include "guest_agent/commands/interceptor_registry.h"
+#include "guest_agent/commands/status_command.h"
 #include "guest_agent/config/agent_config.h"
 #include "guest_agent/control/control_loop.h"
 #include "guest_agent/identity/hypervisor_type.h"
 #include "guest_agent/identity/vm_identity.h"
 #include "guest_agent/interceptor/interceptor.h"
+#include "guest_agent/settings/settings_files.h"
 
 namespace vmscan {
 
@@ -95,7 +97,19 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
     return kExitUsage;
   }
   RememberVmId(*config, *vm);  // for `settings show` run without root
-  std::shared_ptr<const ScanClient> client = ScanClient::Create(*config);
+  std::unique_ptr<ScanClient> choosing = ScanClient::Create(*config);
+  // The ranking of SVMs, for `vmscan-agent status` (docs/design.md §6.1).
+  choosing->StartChoosing(
+      vm->hypervisor_host(), [path = SvmChoicePath(config->state_dir()),
+                              vm_id = vm->id()](const v1::SvmChoiceStatus& ranking) {
+        v1::SvmChoiceStatus status = ranking;
+        status.set_vm_id(vm_id);
+        absl::Status written = WriteFileAtomically(path, SettingsToJson(status), 0644);
+        if (!written.ok()) {
+          VMSCAN_LOG(WARNING) << "cannot write " << path << ": " << written;
+        }
+      });
+  std::shared_ptr<const ScanClient> client = std::move(choosing);
   ScanFunction scan = [client](const v1::ScanMetadata& metadata, absl::string_view message) {
     return client->Scan(metadata, message);
   };

@@ -25,6 +25,9 @@ v1::AgentConfig DefaultAgentConfig() {
   config.mutable_tls()->set_insecure_loopback(true);
   config.mutable_tls()->set_reload_interval_s(10);
   config.set_hash_first(true);
+  config.mutable_svm_choice()->set_discover(true);
+  config.mutable_svm_choice()->set_refresh_ms(5000);
+  config.mutable_svm_choice()->set_retry_ms(10000);
   v1::SmtpProxyConfig* proxy = config.mutable_smtp_proxy();
   proxy->set_max_message_bytes(50ull << 20);
   proxy->set_max_line_bytes(4096);
@@ -117,6 +120,12 @@ absl::Status ValidateAgentConfig(const v1::AgentConfig& config) {
           absl::StrCat("servers: '", server, "' is not an address of the form host:port"));
     }
     VMSCAN_RETURN_IF_ERROR(CheckTlsConfig(config.tls(), server, "tls"));
+  }
+  const v1::SvmChoiceConfig& choice = config.svm_choice();
+  if ((choice.refresh_ms() != 0 && choice.refresh_ms() < 100) ||
+      (choice.retry_ms() != 0 && choice.retry_ms() < 100)) {
+    return absl::InvalidArgumentError(
+        "svm_choice.refresh_ms and svm_choice.retry_ms must be at least 100");
   }
   if (config.chunk_bytes() < 1024 || config.chunk_bytes() > (4u << 20)) {
     return absl::InvalidArgumentError(

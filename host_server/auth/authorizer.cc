@@ -46,6 +46,9 @@ const std::vector<RpcRule>& RpcRules() {
       {"/vmscan.v1.ScanService/Scan", kVmCallers, "its own messages (metadata.vm.id)"},
       {"/vmscan.v1.ScanService/GetScanProtocols", kVmCallers | kAdminCallers | kSvmCallers,
        "what the SVM speaks"},
+      // Which SVMs there are and how loaded (docs/design.md §6.1): agents choose among them.
+      {"/vmscan.v1.SvmDirectory/ListSvms", kVmCallers | kAdminCallers | kSvmCallers,
+       "the SVMs and their load"},
       // Backup: a VM reaches its own records (the store filters by the caller's id).
       {"/vmscan.v1.BackupAdmin/ListBackups", kVmOrAdmin, "its own records"},
       {"/vmscan.v1.BackupAdmin/GetBackup", kVmOrAdmin, "its own records"},

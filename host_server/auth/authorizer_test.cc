@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "vmscan/v1/admin.grpc.pb.h"
 #include "vmscan/v1/control.grpc.pb.h"
+#include "vmscan/v1/directory.grpc.pb.h"
 #include "vmscan/v1/scan.grpc.pb.h"
 
 namespace vmscan {
@@ -25,7 +26,7 @@ std::set<std::string> ServedMethods() {
   std::set<std::string> methods;
   for (const google::protobuf::FileDescriptor* file :
        {v1::ScanRequest::descriptor()->file(), v1::ListBackupsRequest::descriptor()->file(),
-        v1::CreateGroupRequest::descriptor()->file()}) {
+        v1::CreateGroupRequest::descriptor()->file(), v1::ListSvmsRequest::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int m = 0; m < service->method_count(); ++m) {

@@ -43,6 +43,7 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   VMSCAN_RETURN_IF_ERROR(server->StartTrust(config));
   server->StartScanning(config);
   server->StartAdminServices();
+  server->StartDirectory(config);
   VMSCAN_RETURN_IF_ERROR(server->StartGrpc(config));
   server->StartRetention();
   VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_
@@ -151,6 +152,14 @@ void HostServer::StartAdminServices() {
                                                          control_pool_.get(), backup_.get());
 }
 
+void HostServer::StartDirectory(const v1::ServerConfig& config) {
+  const WorkerPool* pool = pool_.get();
+  svm_directory_ = std::make_unique<SvmDirectoryService>(
+      config.svm_directory(), authorizer_.get(), [pool, depth = config.queue_depth()] {
+        return PoolLoad(pool->busy(), pool->queued(), pool->threads(), depth);
+      });
+}
+
 absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -161,6 +170,11 @@ absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
   builder.RegisterService(inventory_admin_.get());
   builder.RegisterService(policy_admin_.get());
   builder.RegisterService(agent_control_.get());
+  builder.RegisterService(svm_directory_.get());
+  // Agents ping during long scans to notice an SVM that stopped answering (docs/design.md §6.1);
+  // accept those pings however often they come while a call is open.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   // Chunks are small; this bounds what one ScanRequest may make the server allocate.
   builder.SetMaxReceiveMessageSize(8 << 20);
   server_ = builder.BuildAndStart();
@@ -169,6 +183,7 @@ absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
         absl::StrCat("cannot listen on ", config.listen(), " (address in use or invalid?)"));
   }
   address_ = absl::StrCat(HostOf(config.listen()), ":", port_);
+  svm_directory_->SetSelfAddress(AdvertisedAddress(config.svm_directory(), config.listen(), port_));
   server_->GetHealthCheckService()->SetServingStatus(true);
   return absl::OkStatus();
 }

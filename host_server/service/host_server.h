@@ -32,6 +32,7 @@
 #include "host_server/service/admin_service.h"
 #include "host_server/service/control_services.h"
 #include "host_server/service/scan_service.h"
+#include "host_server/service/svm_directory_service.h"
 #include "vmscan/v1/config.pb.h"
 
 namespace vmscan {
@@ -68,6 +69,8 @@ class HostServer {
   void StartScanning(const v1::ServerConfig& config);
   // BackupAdmin, InventoryAdmin, PolicyAdmin and AgentControl with their pool.
   void StartAdminServices();
+  // SvmDirectory: this SVM's host, load and peers, for the agents' choice of SVM.
+  void StartDirectory(const v1::ServerConfig& config);
   // Listening, every service registered, health checking and reflection.
   absl::Status StartGrpc(const v1::ServerConfig& config);
   // The periodic Backup retention pass, store-wide and per VM.
@@ -88,6 +91,7 @@ class HostServer {
   std::unique_ptr<InventoryAdminService> inventory_admin_;
   std::unique_ptr<PolicyAdminService> policy_admin_;
   std::unique_ptr<AgentControlService> agent_control_;
+  std::unique_ptr<SvmDirectoryService> svm_directory_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionLoop> retention_;  // periodic; Put applies retention too
   std::string memory_temp_dir_;               // engine temp dir on tmpfs, removed by Shutdown

@@ -79,6 +79,19 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   if (config.control().heartbeat_timeout_ms() < 100) {
     return absl::InvalidArgumentError("control.heartbeat_timeout_ms must be at least 100");
   }
+  for (int i = 0; i < config.svm_directory().peers_size(); ++i) {
+    const std::string& address = config.svm_directory().peers(i).address();
+    const size_t colon = address.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("svm_directory.peers[", i, "].address: '", address, "' is not host:port"));
+    }
+  }
+  const std::string& advertised = config.svm_directory().advertise_address();
+  if (!advertised.empty() && advertised.rfind(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("svm_directory.advertise_address: '", advertised, "' is not host:port"));
+  }
   absl::StatusOr<LogLevel> level = ParseLogLevel(config.log_level());
   if (!level.ok()) return level.status();
   return absl::OkStatus();
