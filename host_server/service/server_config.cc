@@ -85,7 +85,7 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
         absl::StrCat("scheduler.max_vm_share_percent must be between 1 and 100, got ",
                      scheduler.max_vm_share_percent()));
   }
-  if (config.max_inflight_bytes() != 0 &&
+  if (MaxVmInflightBytes(config) != 0 &&
       MaxVmInflightBytes(config) < config.limits().max_message_bytes()) {
     // One VM could never send a message of the largest accepted size.
     return absl::InvalidArgumentError(
