@@ -34,6 +34,8 @@ Options:
   --help, --version
 
 Signals: SIGTERM or SIGINT stop the server; scans in flight finish first (up to 10 s).
+         SIGHUP loads the signatures again without stopping scans (vmscanctl engine status
+         shows the outcome).
 )";
 
 struct Flags {
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -122,7 +125,10 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), flags.port_file.c_str());
   }
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    VMSCAN_LOG(INFO) << "SIGHUP: reloading the signatures";
+    (*server)->reloader()->RequestReload("sighup");
+  }
   VMSCAN_LOG(INFO) << "signal " << sig << ": shutting down";
   (*server)->Shutdown();
   VMSCAN_LOG(INFO) << "stopped";

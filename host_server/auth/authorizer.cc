@@ -58,6 +58,9 @@ const std::vector<RpcRule>& RpcRules() {
       {"/vmscan.v1.BackupAdmin/DeleteBackup", kAdmin, ""},
       {"/vmscan.v1.BackupAdmin/PurgeBackups", kAdmin, ""},
       {"/vmscan.v1.BackupAdmin/GetBackupStats", kAdmin, ""},
+      // The scan engine: its signature set and reloading it.
+      {"/vmscan.v1.EngineAdmin/ReloadEngine", kAdmin, ""},
+      {"/vmscan.v1.EngineAdmin/GetEngineStatus", kAdmin, ""},
       // The control plane: administrators manage, agents speak for their own VM.
       {"/vmscan.v1.InventoryAdmin/CreateGroup", kAdmin, ""},
       {"/vmscan.v1.InventoryAdmin/ListGroups", kAdmin, ""},

@@ -26,6 +26,7 @@
 #include "host_server/engine/clamav_verdict.h"
 #include "host_server/engine/inspected_content.h"
 #include "host_server/engine/scan_bounds.h"
+#include "host_server/engine/signatures.h"
 
 namespace vmscan {
 namespace {
@@ -247,25 +248,6 @@ absl::StatusOr<std::string> PrepareTempDir(const std::string& dir) {
   return path.string();
 }
 
-// The names, sizes and modification times of the files in `dir`, one line each, sorted: it
-// changes whenever freshclam or an administrator replaces a database file.
-absl::StatusOr<std::string> ListDatabaseFiles(const std::string& dir) {
-  std::error_code ec;
-  std::vector<std::string> entries;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    struct stat st;
-    if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    entries.push_back(absl::StrCat(it->path().filename().string(), "\t", st.st_size, "\t",
-                                   st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec));
-  }
-  if (ec) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot list signature dir '", dir, "': ", ec.message()));
-  }
-  std::sort(entries.begin(), entries.end());
-  return absl::StrJoin(entries, "\n");
-}
-
 // Everything besides the database files that decides what a scan reports: a verdict cached
 // under one version must be what the same bytes would get again.
 std::string EngineIdentity(const v1::ScanLimits& limits) {
@@ -337,7 +319,7 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
         absl::StrCat("signature dir '", dir, "' is not a directory"));
   }
   VMSCAN_ASSIGN_OR_RETURN(std::string temp_dir, PrepareTempDir(options.temp_dir));
-  VMSCAN_ASSIGN_OR_RETURN(std::string files, ListDatabaseFiles(dir));
+  VMSCAN_ASSIGN_OR_RETURN(std::string files, DatabaseFilesFingerprint(dir));
 
   std::unique_ptr<cl_engine, EngineDeleter> engine(cl_engine_new());
   if (engine == nullptr) return absl::ResourceExhaustedError("cl_engine_new failed");
@@ -374,7 +356,7 @@ absl::StatusOr<std::unique_ptr<ClamavEngine>> ClamavEngine::Load(
         absl::StrCat("cannot compile signatures from '", dir, "': ", cl_strerror(rc)));
   }
 
-  VMSCAN_ASSIGN_OR_RETURN(std::string files_after, ListDatabaseFiles(dir));
+  VMSCAN_ASSIGN_OR_RETURN(std::string files_after, DatabaseFilesFingerprint(dir));
   if (files_after != files) {
     return absl::UnavailableError(
         absl::StrCat("signature dir '", dir, "' changed while it was being loaded; retry"));

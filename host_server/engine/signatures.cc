@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace vmscan {
 namespace {
@@ -125,6 +127,24 @@ std::string DefaultBundledSignaturesDir() {
     if (IsDirectory(candidate)) return candidate;
   }
   return candidates.back();
+}
+
+absl::StatusOr<std::string> DatabaseFilesFingerprint(absl::string_view dir_view) {
+  const std::string dir(dir_view);
+  std::error_code ec;
+  std::vector<std::string> entries;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    struct stat st;
+    if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    entries.push_back(absl::StrCat(it->path().filename().string(), "\t", st.st_size, "\t",
+                                   st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec));
+  }
+  if (ec) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot list signature dir '", dir, "': ", ec.message()));
+  }
+  std::sort(entries.begin(), entries.end());
+  return absl::StrJoin(entries, "\n");
 }
 
 }  // namespace vmscan

@@ -42,6 +42,11 @@ std::string DefaultBundledSignaturesDir();
 // ignore lists and configuration files such as .ign2 or .ftm do not count).
 bool HoldsSignatureFiles(absl::string_view dir);
 
+// The names, sizes and modification times of the regular files in `dir`, one line each, sorted:
+// it changes whenever freshclam or an administrator replaces, adds or removes a database file.
+// The engine version is made from it, and the reload watcher compares it (docs/design.md §6).
+absl::StatusOr<std::string> DatabaseFilesFingerprint(absl::string_view dir);
+
 }  // namespace vmscan
 
 #endif  // VMSCAN_HOST_SERVER_ENGINE_SIGNATURES_H_

@@ -23,10 +23,12 @@ class EngineSlot {
     return engine_;
   }
 
-  // The old engine is freed when the last scan holding it finishes.
-  void Swap(std::shared_ptr<const ScanEngine> engine) {
+  // Returns the old engine, which scans that began on it still hold; it is freed when the last
+  // holder lets go (the reloader waits for that, so that it is freed off the scan path).
+  std::shared_ptr<const ScanEngine> Swap(std::shared_ptr<const ScanEngine> engine) {
     absl::MutexLock lock(&mu_);
     engine_.swap(engine);
+    return engine;
   }
 
  private:

@@ -2,13 +2,17 @@
 
 #include <pthread.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 
 namespace vmscan {
 
-WorkerPool::WorkerPool(int threads, int queue_depth, std::string name)
-    : queue_depth_(static_cast<size_t>(queue_depth < 0 ? 0 : queue_depth)) {
+WorkerPool::WorkerPool(int threads, int queue_depth, std::string name, Fairness fairness)
+    : queue_depth_(static_cast<size_t>(queue_depth < 0 ? 0 : queue_depth)),
+      tenant_queue_depth_(
+          static_cast<size_t>(fairness.tenant_queue_depth < 0 ? 0 : fairness.tenant_queue_depth)),
+      queue_(fairness.quantum) {
   if (threads < 1) threads = 1;
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) {
@@ -19,17 +23,23 @@ WorkerPool::WorkerPool(int threads, int queue_depth, std::string name)
   }
 }
 
+WorkerPool::WorkerPool(int threads, int queue_depth, std::string name)
+    : WorkerPool(threads, queue_depth, std::move(name), Fairness()) {}
+
 WorkerPool::~WorkerPool() { Shutdown(); }
 
-bool WorkerPool::TrySubmit(absl::AnyInvocable<void() &&> task, absl::Time due) {
+WorkerPool::Admission WorkerPool::Submit(absl::AnyInvocable<void() &&> task, Slot slot) {
   absl::MutexLock lock(&mu_);
-  if (stopping_ || queue_.size() >= queue_depth_ + (threads_.size() - busy_)) {
-    // A task that finds an idle worker is not "queued": it starts at once. Only waiting tasks
-    // count against queue_depth.
-    return false;
+  if (stopping_) return Admission::kStopping;
+  // A task that finds an idle worker is not "queued": it starts at once. Only waiting tasks
+  // count against queue_depth (and tenant_queue_depth).
+  const size_t idle = threads_.size() - busy_;
+  if (queue_.size() >= queue_depth_ + idle) return Admission::kQueueFull;
+  if (tenant_queue_depth_ != 0 && queue_.size(slot.tenant) >= tenant_queue_depth_ + idle) {
+    return Admission::kTenantQueueFull;
   }
-  queue_.emplace(std::make_pair(due, submitted_++), std::move(task));
-  return true;
+  queue_.Push(slot.tenant, slot.weight, slot.cost, slot.due, std::move(task));
+  return Admission::kAccepted;
 }
 
 void WorkerPool::Shutdown() {
@@ -49,6 +59,11 @@ size_t WorkerPool::queued() const {
   return queue_.size();
 }
 
+size_t WorkerPool::queued(absl::string_view tenant) const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size(tenant);
+}
+
 size_t WorkerPool::busy() const {
   absl::MutexLock lock(&mu_);
   return busy_;
@@ -64,10 +79,9 @@ void WorkerPool::Run() {
             return pool->stopping_ || !pool->queue_.empty();
           },
           this));
-      if (queue_.empty()) return;  // stopping and drained
-      auto first = queue_.begin();
-      task = std::move(first->second);
-      queue_.erase(first);
+      std::optional<absl::AnyInvocable<void()&&>> next = queue_.Pop();
+      if (!next.has_value()) return;  // stopping and drained
+      task = *std::move(next);
       ++busy_;
     }
     std::move(task)();

@@ -108,6 +108,53 @@ TEST(WorkerPoolTest, TasksWithoutDueStayFirstInFirstOut) {
   for (int i = 0; i < 50; ++i) EXPECT_EQ(order[i], i);
 }
 
+// A VM that floods the pool does not delay another VM's scan behind its own: the other VM's
+// task runs next after the one already running, and the flooder's share of the waiting queue is
+// bounded while the other VM still gets in.
+TEST(WorkerPoolTest, AFloodingTenantNeitherDelaysNorLocksOutAnother) {
+  WorkerPool pool(1, 16, "fair", WorkerPool::Fairness{.quantum = 1 << 20, .tenant_queue_depth = 8});
+  OneBusyWorker busy(pool);
+  std::vector<std::string> order;  // only the single worker writes it
+  int flooder_accepted = 0;
+  int flooder_refused = 0;
+  for (int i = 0; i < 64; ++i) {
+    WorkerPool::Admission a = pool.Submit([&order] { order.push_back("flood"); },
+                                          {.tenant = "flooder", .cost = 10 << 20});
+    if (a == WorkerPool::Admission::kAccepted) ++flooder_accepted;
+    if (a == WorkerPool::Admission::kTenantQueueFull) ++flooder_refused;
+  }
+  EXPECT_EQ(flooder_accepted, 8);
+  EXPECT_EQ(flooder_refused, 56);
+  EXPECT_EQ(pool.queued("flooder"), 8u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(pool.Submit([&order] { order.push_back("victim"); },
+                          {.tenant = "victim", .cost = 10 << 10}),
+              WorkerPool::Admission::kAccepted);
+  }
+  busy.Release();
+  pool.Shutdown();
+  ASSERT_EQ(order.size(), 11u);
+  // The victim's three small scans cost less than one turn: they run before the flooder's
+  // first 10 MB scan (which needs ten turns of credit).
+  EXPECT_EQ(order[0], "victim");
+  EXPECT_EQ(order[1], "victim");
+  EXPECT_EQ(order[2], "victim");
+}
+
+TEST(WorkerPoolTest, TheWholeQueueBoundStillHolds) {
+  WorkerPool pool(1, 4, "fair", WorkerPool::Fairness{.quantum = 1, .tenant_queue_depth = 3});
+  OneBusyWorker busy(pool);
+  for (const char* vm : {"a", "b"}) {
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(pool.Submit([] {}, {.tenant = vm}), WorkerPool::Admission::kAccepted);
+    }
+  }
+  EXPECT_EQ(pool.Submit([] {}, {.tenant = "c"}), WorkerPool::Admission::kQueueFull);
+  busy.Release();
+  pool.Shutdown();
+  EXPECT_EQ(pool.Submit([] {}, {.tenant = "c"}), WorkerPool::Admission::kStopping);
+}
+
 TEST(WorkerPoolTest, RefusesAfterShutdown) {
   WorkerPool pool(1, 4);
   pool.Shutdown();

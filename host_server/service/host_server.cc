@@ -46,9 +46,12 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   server->StartDirectory(config);
   VMSCAN_RETURN_IF_ERROR(server->StartGrpc(config));
   server->StartRetention();
+  server->reloader_->Start();
   VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_
                    << (UsesTls(config.tls()) ? " (mutual TLS)" : " (plaintext, loopback only)")
-                   << " with " << config.workers() << " workers, queue " << config.queue_depth();
+                   << " with " << config.workers() << " workers, queue " << config.queue_depth()
+                   << " (per VM: " << MaxVmQueuedScans(config) << " waiting, "
+                   << MaxVmInflightBytes(config) << " bytes held; 0 = no bound)";
   return server;
 }
 
@@ -75,12 +78,31 @@ absl::Status HostServer::StartEngine(const v1::ServerConfig& config) {
   engine_options.limits = config.limits();
   const absl::Time load_start = absl::Now();
   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> engine, ClamavEngine::Load(engine_options));
+  const absl::Duration load_time = absl::Now() - load_start;
   VMSCAN_LOG(INFO) << "loaded " << engine->signature_count() << " signatures from the "
                    << signatures.kind << " set in " << signatures.dir << " ("
-                   << absl::ToInt64Milliseconds(absl::Now() - load_start) << " ms, version "
-                   << engine->version() << "); scan temp files in " << engine_tmp.dir << " ("
-                   << engine_tmp.why << ")";
+                   << absl::ToInt64Milliseconds(load_time) << " ms, version " << engine->version()
+                   << "); scan temp files in " << engine_tmp.dir << " (" << engine_tmp.why << ")";
   engines_ = std::make_unique<EngineSlot>(std::move(engine));
+
+  // Reloads load the same directory with the same options (docs/design.md §6).
+  EngineReloader::Options reload_options;
+  reload_options.signatures_dir = signatures.dir;
+  reload_options.watch_interval = absl::Milliseconds(config.engine().watch_interval_ms());
+  reload_options.nice = static_cast<int>(config.engine().reload_nice());
+  reload_options.on_swap = [this](const ScanEngine&) {
+    // Entries of the old version can no longer be hit (the version is in the key); free them.
+    if (verdict_cache_ != nullptr) verdict_cache_->Clear();
+  };
+  reloader_ = std::make_unique<EngineReloader>(
+      engines_.get(),
+      [engine_options]() -> absl::StatusOr<std::unique_ptr<ScanEngine>> {
+        VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> loaded,
+                                ClamavEngine::Load(engine_options));
+        return std::unique_ptr<ScanEngine>(std::move(loaded));
+      },
+      [dir = signatures.dir] { return DatabaseFilesFingerprint(dir); }, std::move(reload_options),
+      load_time);
   return absl::OkStatus();
 }
 
@@ -130,12 +152,17 @@ void HostServer::StartScanning(const v1::ServerConfig& config) {
   scanner_->UseCache(verdict_cache_.get(),
                      absl::StrCat("clamav-options/1 ", config.limits().SerializeAsString()),
                      engine_cap > kMaxHeaderBytes ? engine_cap - kMaxHeaderBytes : 0);
+  WorkerPool::Fairness fairness;  // between VMs (docs/design.md §6)
+  fairness.quantum = config.scheduler().quantum_bytes();
+  fairness.tenant_queue_depth = MaxVmQueuedScans(config);
   pool_ = std::make_unique<WorkerPool>(static_cast<int>(config.workers()),
-                                       static_cast<int>(config.queue_depth()), "scan");
+                                       static_cast<int>(config.queue_depth()), "scan", fairness);
   ScanServiceImpl::Options service_options;
   service_options.max_message_bytes = config.limits().max_message_bytes();
   service_options.request_deadline = absl::Milliseconds(config.scan_deadline_ms());
   service_options.max_inflight_bytes = config.max_inflight_bytes();
+  service_options.max_vm_inflight_bytes = MaxVmInflightBytes(config);
+  service_options.scan_overhead_bytes = config.scheduler().scan_overhead_bytes();
   scan_service_ = std::make_unique<ScanServiceImpl>(scanner_.get(), pool_.get(), authorizer_.get(),
                                                     service_options);
 }
@@ -150,6 +177,7 @@ void HostServer::StartAdminServices() {
       std::make_unique<PolicyAdminService>(control_.get(), authorizer_.get(), control_pool_.get());
   agent_control_ = std::make_unique<AgentControlService>(control_.get(), authorizer_.get(),
                                                          control_pool_.get(), backup_.get());
+  engine_admin_ = std::make_unique<EngineAdminService>(reloader_.get(), authorizer_.get());
 }
 
 void HostServer::StartDirectory(const v1::ServerConfig& config) {
@@ -175,6 +203,7 @@ absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
   // accept those pings however often they come while a call is open.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  builder.RegisterService(engine_admin_.get());
   // Chunks are small; this bounds what one ScanRequest may make the server allocate.
   builder.SetMaxReceiveMessageSize(8 << 20);
   server_ = builder.BuildAndStart();
@@ -200,6 +229,8 @@ void HostServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   // Agents keep WatchSettings streams open; end them so that Shutdown need not wait for them.
   if (agent_control_ != nullptr) agent_control_->Shutdown();
+  // A reload under way is finished (its outcome kept); waiting ReloadEngine calls end.
+  if (reloader_ != nullptr) reloader_->Stop();
   if (server_ != nullptr) {
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
@@ -208,6 +239,7 @@ void HostServer::Shutdown(absl::Duration grace) {
   if (scan_service_ != nullptr) scan_service_->Shutdown();
   if (server_ != nullptr) server_->Wait();
   if (control_pool_ != nullptr) control_pool_->Shutdown();
+  if (engine_admin_ != nullptr) engine_admin_->Shutdown();
   if (retention_ != nullptr) retention_->Stop();
   if (!memory_temp_dir_.empty()) {
     std::error_code ec;

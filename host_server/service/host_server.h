@@ -1,6 +1,7 @@
 // HostServer: one running SVM host server — engine, backup store, control plane, scanner, worker
-// pool and the gRPC server (ScanService, BackupAdmin, InventoryAdmin, PolicyAdmin, AgentControl,
-// health checking, reflection) — assembled from a validated ServerConfig.
+// pool, the engine reloader and the gRPC server (ScanService, BackupAdmin, EngineAdmin,
+// InventoryAdmin, PolicyAdmin, AgentControl, health checking, reflection) — assembled from a
+// validated ServerConfig.
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<HostServer> server, HostServer::Start(config));
 //   std::cout << "listening on " << server->address();
@@ -26,11 +27,13 @@
 #include "host_server/backup/retention_loop.h"
 #include "host_server/control/control_plane.h"
 #include "host_server/control/store/control_store.h"
+#include "host_server/scan/engine_reloader.h"
 #include "host_server/scan/engine_slot.h"
 #include "host_server/scan/scanner.h"
 #include "host_server/scan/worker_pool.h"
 #include "host_server/service/admin_service.h"
 #include "host_server/service/control_services.h"
+#include "host_server/service/engine_admin_service.h"
 #include "host_server/service/scan_service.h"
 #include "host_server/service/svm_directory_service.h"
 #include "vmscan/v1/config.pb.h"
@@ -52,13 +55,15 @@ class HostServer {
   BackupStore* backup() { return backup_.get(); }
   ControlPlane* control() { return control_.get(); }
   VerdictCache* verdict_cache() { return verdict_cache_.get(); }
-  const ScanEngine& engine() const { return *engines_->Get(); }
+  // The engine serving now (a reload may replace it: hold the pointer only for a while).
+  std::shared_ptr<const ScanEngine> engine() const { return engines_->Get(); }
+  EngineReloader* reloader() { return reloader_.get(); }
 
  private:
   HostServer() = default;
 
   // The steps of Start, in order.
-  // State dir, engine temp dir, signatures: the compiled engine.
+  // State dir, engine temp dir, signatures: the compiled engine, and its reloader.
   absl::Status StartEngine(const v1::ServerConfig& config);
   // The Backup store and the control plane on its store.
   absl::Status OpenStores(const v1::ServerConfig& config);
@@ -77,6 +82,7 @@ class HostServer {
   void StartRetention();
 
   std::unique_ptr<EngineSlot> engines_;
+  std::unique_ptr<EngineReloader> reloader_;  // its thread starts last, stops first
   std::unique_ptr<BackupStore> backup_;
   std::unique_ptr<ControlStore> control_store_;
   std::unique_ptr<ControlPlane> control_;
@@ -92,6 +98,7 @@ class HostServer {
   std::unique_ptr<PolicyAdminService> policy_admin_;
   std::unique_ptr<AgentControlService> agent_control_;
   std::unique_ptr<SvmDirectoryService> svm_directory_;
+  std::unique_ptr<EngineAdminService> engine_admin_;  // vmscanctl engine ...
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionLoop> retention_;  // periodic; Put applies retention too
   std::string memory_temp_dir_;               // engine temp dir on tmpfs, removed by Shutdown

@@ -46,7 +46,7 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
         accepted_(absl::Now()) {
     StartRead(&request_);
   }
-  ~ScanReactor() { inflight_->Release(reserved_); }
+  ~ScanReactor() { inflight_->Release(metadata_.vm().id(), reserved_); }
 
   void OnReadDone(bool ok) override {
     if (!ok) {
@@ -169,10 +169,25 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
     const absl::Time due =
         accepted_ + absl::Seconds(static_cast<double>(message_.size()) /
                                   std::max(1.0, options_.expected_scan_bytes_per_second));
-    if (!pool_->TrySubmit([this] { RunScan(); }, due)) {
-      FinishOnce(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                              absl::StrCat("scan queue full (", pool_->queued(),
-                                           " waiting); retry later or on another SVM")));
+    WorkerPool::Slot slot;
+    slot.tenant = metadata_.vm().id();
+    slot.cost = message_.size() + options_.scan_overhead_bytes;
+    slot.due = due;
+    switch (pool_->Submit([this] { RunScan(); }, std::move(slot))) {
+      case WorkerPool::Admission::kAccepted:
+        return;
+      case WorkerPool::Admission::kTenantQueueFull:
+        FinishOnce(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            absl::StrCat("scan queue full for this VM (", pool_->queued(metadata_.vm().id()),
+                         " of its scans waiting, its share of queue_depth); retry later")));
+        return;
+      case WorkerPool::Admission::kQueueFull:
+      case WorkerPool::Admission::kStopping:
+        FinishOnce(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                absl::StrCat("scan queue full (", pool_->queued(),
+                                             " waiting); retry later or on another SVM")));
+        return;
     }
   }
 
@@ -283,16 +298,30 @@ class ScanReactor final : public grpc::ServerBidiReactor<v1::ScanRequest, v1::Sc
   // false after finishing the call when the budget has no room.
   bool Reserve(uint64_t total) {
     if (total <= reserved_) return true;
-    if (!inflight_->TryReserve(total - reserved_)) {
-      FinishOnce(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("scan queue full: ", inflight_->held(), " bytes of messages held, a ", total,
-                       "-byte message would exceed max_inflight_bytes (", inflight_->limit(),
-                       "); retry later or on another SVM")));
-      return false;
+    const std::string& vm = metadata_.vm().id();
+    switch (inflight_->TryReserve(vm, total - reserved_)) {
+      case ByteBudget::Refusal::kNone:
+        reserved_ = total;
+        return true;
+      case ByteBudget::Refusal::kVmShare:
+        // "scan queue full" too: an agent may try another SVM. The other VMs are not refused.
+        FinishOnce(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            absl::StrCat("scan queue full for this VM: it holds ", inflight_->held(vm),
+                         " bytes of messages, a ", total, "-byte message would exceed its share (",
+                         inflight_->per_vm_limit(),
+                         " bytes, scheduler.max_vm_share_percent of max_inflight_bytes); "
+                         "retry later")));
+        return false;
+      case ByteBudget::Refusal::kTotal:
+        break;
     }
-    reserved_ = total;
-    return true;
+    FinishOnce(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("scan queue full: ", inflight_->held(), " bytes of messages held, a ", total,
+                     "-byte message would exceed max_inflight_bytes (", inflight_->limit(),
+                     "); retry later or on another SVM")));
+    return false;
   }
 
   grpc::Status TooLarge(uint64_t size) const {
@@ -344,7 +373,7 @@ ScanServiceImpl::ScanServiceImpl(const Scanner* scanner, WorkerPool* pool,
       probe_pool_(options.probe_threads, options.probe_queue_depth, "probe"),
       authorizer_(authorizer),
       options_(options),
-      inflight_(options.max_inflight_bytes) {}
+      inflight_(options.max_inflight_bytes, options.max_vm_inflight_bytes) {}
 
 grpc::ServerBidiReactor<v1::ScanRequest, v1::ScanReply>* ScanServiceImpl::Scan(
     grpc::CallbackServerContext* context) {

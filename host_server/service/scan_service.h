@@ -4,7 +4,10 @@
 // the reply and finishes the call, so no gRPC thread ever blocks on libclamav. Limits enforced
 // here: metadata first, message size (declared and received), queue depth (RESOURCE_EXHAUSTED),
 // the per-request deadline on the SVM, the bytes held at once (Options::max_inflight_bytes).
-// Waiting scans run earliest expected finish first (Options::expected_scan_bytes_per_second).
+// Fair between VMs (docs/design.md §6): one VM holds at most Options::max_vm_inflight_bytes and
+// the pool's per-tenant queue depth, and waiting scans are served by deficit round robin over
+// the VMs (WorkerPool), by size plus Options::scan_overhead_bytes; a VM's own scans run earliest
+// expected finish first (Options::expected_scan_bytes_per_second).
 //
 // Every stream is authorized before its first read, and its metadata must name the calling VM
 // (Authorizer): a VM cannot scan as another.
@@ -32,6 +35,10 @@ class ScanServiceImpl final : public v1::ScanService::CallbackService {
     size_t reply_chunk_bytes = 1 << 20;
     // Bytes of messages held at once (ServerConfig.max_inflight_bytes); 0: no bound.
     uint64_t max_inflight_bytes = 0;
+    // Of those, what one VM may hold (SchedulerConfig.max_vm_share_percent); 0: no bound.
+    uint64_t max_vm_inflight_bytes = 0;
+    // What a scan costs in the round robin beyond its size (SchedulerConfig).
+    uint64_t scan_overhead_bytes = 64 << 10;
     // Queue order: a message is due when the stream began plus size ÷ this rate (a cautious
     // single-worker scan rate with a production-sized database), so small messages overtake
     // a big one that arrived shortly before them, and a big one waits at most about its own

@@ -1,5 +1,6 @@
 #include "host_server/service/server_config.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -36,6 +37,11 @@ v1::ServerConfig DefaultServerConfig() {
   config.mutable_backup()->set_max_total_bytes(1ull << 30);
   config.mutable_control()->set_default_group("Managed devices");
   config.mutable_control()->set_heartbeat_timeout_ms(30000);
+  config.mutable_scheduler()->set_max_vm_share_percent(50);
+  config.mutable_scheduler()->set_quantum_bytes(1 << 20);
+  config.mutable_scheduler()->set_scan_overhead_bytes(64 << 10);
+  config.mutable_engine()->set_watch_interval_ms(10000);
+  config.mutable_engine()->set_reload_nice(10);
   return config;
 }
 
@@ -73,6 +79,32 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
                      ") must be at least limits.max_message_bytes (",
                      config.limits().max_message_bytes(), "), or 0 for no bound"));
   }
+  const v1::SchedulerConfig& scheduler = config.scheduler();
+  if (scheduler.max_vm_share_percent() < 1 || scheduler.max_vm_share_percent() > 100) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scheduler.max_vm_share_percent must be between 1 and 100, got ",
+                     scheduler.max_vm_share_percent()));
+  }
+  if (MaxVmInflightBytes(config) != 0 &&
+      MaxVmInflightBytes(config) < config.limits().max_message_bytes()) {
+    // One VM could never send a message of the largest accepted size.
+    return absl::InvalidArgumentError(
+        absl::StrCat("scheduler.max_vm_share_percent (", scheduler.max_vm_share_percent(),
+                     ") of max_inflight_bytes (", config.max_inflight_bytes(), ") is ",
+                     MaxVmInflightBytes(config), " bytes, less than limits.max_message_bytes (",
+                     config.limits().max_message_bytes(), ")"));
+  }
+  if (scheduler.quantum_bytes() < 1) {
+    return absl::InvalidArgumentError("scheduler.quantum_bytes must be at least 1");
+  }
+  if (config.engine().reload_nice() > 19) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "engine.reload_nice must be between 0 and 19, got ", config.engine().reload_nice()));
+  }
+  if (config.engine().watch_interval_ms() != 0 && config.engine().watch_interval_ms() < 100) {
+    return absl::InvalidArgumentError(
+        "engine.watch_interval_ms must be 0 (no watching) or at least 100");
+  }
   if (config.scan_deadline_ms() < 100) {
     return absl::InvalidArgumentError("scan_deadline_ms must be at least 100");
   }
@@ -95,6 +127,19 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   absl::StatusOr<LogLevel> level = ParseLogLevel(config.log_level());
   if (!level.ok()) return level.status();
   return absl::OkStatus();
+}
+
+uint64_t MaxVmInflightBytes(const v1::ServerConfig& config) {
+  const uint32_t share = config.scheduler().max_vm_share_percent();
+  if (config.max_inflight_bytes() == 0 || share >= 100) return 0;
+  return config.max_inflight_bytes() / 100 * share +
+         config.max_inflight_bytes() % 100 * share / 100;
+}
+
+int MaxVmQueuedScans(const v1::ServerConfig& config) {
+  const uint32_t share = config.scheduler().max_vm_share_percent();
+  if (share >= 100) return 0;
+  return std::max<int>(1, static_cast<int>(config.queue_depth() * share / 100));
 }
 
 v1::MailAntivirusSettings DefaultVmSettings(const v1::ServerConfig& config) {

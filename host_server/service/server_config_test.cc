@@ -39,6 +39,21 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
        "limits.max_file_bytes"},
       {[](v1::ServerConfig* c) { c->set_log_level("loud"); }, "log level"},
       {[](v1::ServerConfig* c) { c->set_max_inflight_bytes(1 << 20); }, "max_inflight_bytes"},
+      {[](v1::ServerConfig* c) { c->mutable_scheduler()->set_max_vm_share_percent(0); },
+       "scheduler.max_vm_share_percent"},
+      {[](v1::ServerConfig* c) { c->mutable_scheduler()->set_max_vm_share_percent(101); },
+       "scheduler.max_vm_share_percent"},
+      // 10% of 100 MiB cannot hold one 50 MiB message.
+      {[](v1::ServerConfig* c) {
+         c->set_max_inflight_bytes(100 << 20);
+         c->mutable_scheduler()->set_max_vm_share_percent(10);
+       },
+       "scheduler.max_vm_share_percent"},
+      {[](v1::ServerConfig* c) { c->mutable_scheduler()->set_quantum_bytes(0); },
+       "scheduler.quantum_bytes"},
+      {[](v1::ServerConfig* c) { c->mutable_engine()->set_reload_nice(20); }, "engine.reload_nice"},
+      {[](v1::ServerConfig* c) { c->mutable_engine()->set_watch_interval_ms(5); },
+       "engine.watch_interval_ms"},
       // Plaintext beyond loopback, or without insecure_loopback, or half a TLS set-up.
       {[](v1::ServerConfig* c) { c->set_listen("0.0.0.0:7350"); }, "tls.cert_file"},
       {[](v1::ServerConfig* c) { c->mutable_tls()->set_insecure_loopback(false); },
@@ -52,6 +67,24 @@ TEST(ServerConfigTest, ErrorsNameTheField) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_TRUE(absl::StrContains(status.message(), c.field)) << status;
   }
+}
+
+// A VM's shares: of the byte budget (0 when there is no bound to share) and of the queue.
+TEST(ServerConfigTest, PerVmSharesFollowTheSchedulerPercent) {
+  v1::ServerConfig config = DefaultServerConfig();
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
+  EXPECT_EQ(MaxVmInflightBytes(config), 512ull << 20);  // 50% of 1 GiB
+  EXPECT_EQ(MaxVmQueuedScans(config), 32);              // 50% of 64
+  config.set_queue_depth(1);
+  EXPECT_EQ(MaxVmQueuedScans(config), 1);  // never 0: a VM can always queue one scan
+  config.mutable_scheduler()->set_max_vm_share_percent(100);
+  EXPECT_EQ(MaxVmInflightBytes(config), 0u);
+  EXPECT_EQ(MaxVmQueuedScans(config), 0);
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
+  config.mutable_scheduler()->set_max_vm_share_percent(50);
+  config.set_max_inflight_bytes(0);
+  EXPECT_EQ(MaxVmInflightBytes(config), 0u);
+  EXPECT_TRUE(ValidateServerConfig(config).ok());
 }
 
 }  // namespace

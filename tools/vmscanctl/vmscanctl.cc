@@ -19,8 +19,9 @@ const char kVmscanctlUsage[] =
                  AREA COMMAND [ARGS]
 
 Administers a vmscan host server (SVM): its Backup (the originals of the messages it deleted
-or disinfected), the administration groups and their Mail Anti-Virus policies, and the
-inventory of protected VMs; and the deployment's own PKI for mutual TLS (pki).
+or disinfected), the administration groups and their Mail Anti-Virus policies, the
+inventory of protected VMs and the scan engine's signatures; and the deployment's own PKI
+for mutual TLS (pki).
 
 Backup:
   backup list [FILTERS]       records, newest first, as an aligned table
@@ -96,6 +97,15 @@ Assignment rules place a VM that registers for the first time (first match by po
                               --position the rule goes after the last one
   rules delete ID
 
+The scan engine (its signature set):
+  engine status               version, signature count, when it was loaded and how long that
+                              took, the last reload's outcome
+  engine reload               loads the signature directory again and waits for the outcome
+                              (at least 5 minutes, whatever --timeout says): exit 0 when the
+                              new signatures serve, 2 when they failed to load and the old ones
+                              keep serving. vmscan-server also reloads on SIGHUP and when the
+                              directory's files change (engine.watch_interval_ms)
+
 PKI for mutual TLS (docs/security.md; works on a directory here, no server is contacted):
   pki init DIR [--svm-name N] [--dns NAMES] [--ip ADDRS] [--admin-name N] [--days N]
                               a new CA in DIR (mode 0700), an empty CRL, a certificate for the
@@ -129,7 +139,8 @@ Exit codes:
   1   no such backup record, group, VM or rule
   2   the server failed or refused the request (a non-empty group, a path in use, a rename into
       the group's own subtree, a policy changed since --if-version: its message says why), or
-      the record is damaged (data loss)
+      the record is damaged (data loss), or the signatures of an engine reload failed to
+      load (the old ones keep serving)
   3   the server cannot be reached: nothing was done
   64  usage error (also an unknown setting key or value), or a request the server calls
       malformed (e.g. a malformed id or path)
@@ -158,7 +169,8 @@ const std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>& Area
   static const auto* areas =
       new std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>{
           {"backup", &BackupCommands()}, {"groups", &GroupCommands()}, {"vms", &VmCommands()},
-          {"policy", &PolicyCommands()}, {"rules", &RuleCommands()},   {"pki", &PkiCommands()}};
+          {"policy", &PolicyCommands()}, {"rules", &RuleCommands()},   {"pki", &PkiCommands()},
+          {"engine", &EngineCommands()}};
   return *areas;
 }
 
