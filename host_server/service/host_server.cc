@@ -19,14 +19,27 @@
 #include "host_server/engine/clamav_engine.h"
 #include "host_server/engine/engine_temp_dir.h"
 #include "host_server/engine/signatures.h"
+#include "host_server/metrics/grpc_metrics.h"
+#include "host_server/metrics/server_state.h"
 #include "host_server/policy/scan_limits.h"
+#include "host_server/service/loading_engine.h"
 #include "host_server/service/server_config.h"
 #include "host_server/storage/private_dir.h"
+#include "vmscan/v1/admin.grpc.pb.h"
+#include "vmscan/v1/control.grpc.pb.h"
+#include "vmscan/v1/scan.grpc.pb.h"
 
 namespace vmscan {
 namespace {
 
 constexpr char kOfficialSignaturesDir[] = "/var/lib/clamav";
+
+// Every vmscan service the server registers, as the health service names them.
+constexpr const char* kServedServices[] = {
+    v1::ScanService::service_full_name(),    v1::BackupAdmin::service_full_name(),
+    v1::InventoryAdmin::service_full_name(), v1::PolicyAdmin::service_full_name(),
+    v1::AgentControl::service_full_name(),
+};
 
 std::string HostOf(const std::string& listen) {
   size_t colon = listen.rfind(':');
@@ -38,12 +51,17 @@ std::string HostOf(const std::string& listen) {
 absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerConfig& config) {
   VMSCAN_RETURN_IF_ERROR(ValidateServerConfig(config));
   std::unique_ptr<HostServer> server(new HostServer());
-  VMSCAN_RETURN_IF_ERROR(server->StartEngine(config));
+  // Listening comes before the signature database, which can take a while to load: probes get
+  // NOT_SERVING and scans UNAVAILABLE meanwhile, not a refused connection (docs/design.md §7).
+  server->engines_ = std::make_unique<EngineSlot>(std::make_shared<LoadingEngine>());
   VMSCAN_RETURN_IF_ERROR(server->OpenStores(config));
   VMSCAN_RETURN_IF_ERROR(server->StartTrust(config));
   server->StartScanning(config);
   server->StartAdminServices();
+  VMSCAN_RETURN_IF_ERROR(server->StartMetrics(config));
   VMSCAN_RETURN_IF_ERROR(server->StartGrpc(config));
+  VMSCAN_RETURN_IF_ERROR(server->StartEngine(config));
+  server->ReportServing(true);
   server->StartRetention();
   VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_
                    << (UsesTls(config.tls()) ? " (mutual TLS)" : " (plaintext, loopback only)")
@@ -79,12 +97,14 @@ absl::Status HostServer::StartEngine(const v1::ServerConfig& config) {
                    << absl::ToInt64Milliseconds(absl::Now() - load_start) << " ms, version "
                    << engine->version() << "); scan temp files in " << engine_tmp.dir << " ("
                    << engine_tmp.why << ")";
-  engines_ = std::make_unique<EngineSlot>(std::move(engine));
+  engine_load_seconds_.store(absl::ToDoubleSeconds(absl::Now() - load_start));
+  engines_->Swap(std::move(engine));
   return absl::OkStatus();
 }
 
 absl::Status HostServer::OpenStores(const v1::ServerConfig& config) {
   const std::filesystem::path state_dir(config.state_dir());
+  VMSCAN_RETURN_IF_ERROR(MakePrivateDir(state_dir.string()));
   LmdbBackupOptions backup_options;
   backup_options.dir = (state_dir / "backup").string();
   backup_options.max_age = absl::Hours(24) * config.backup().max_age_days();
@@ -161,6 +181,16 @@ absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
   builder.RegisterService(inventory_admin_.get());
   builder.RegisterService(policy_admin_.get());
   builder.RegisterService(agent_control_.get());
+  if (metrics_ != nullptr) {
+    ControlPlane* control = control_.get();
+    builder.experimental().SetInterceptorCreators(MetricsInterceptors(
+        &metrics_->grpc(), &metrics_->scans(),
+        [control, default_group = config.control().default_group()](const v1::VmIdentity& vm) {
+          if (vm.id().empty()) return default_group;  // scanned with the default group's settings
+          absl::StatusOr<v1::VmRecord> record = control->GetVm(vm.id());
+          return record.ok() ? record->group() : std::string("unknown");
+        }));
+  }
   // Chunks are small; this bounds what one ScanRequest may make the server allocate.
   builder.SetMaxReceiveMessageSize(8 << 20);
   server_ = builder.BuildAndStart();
@@ -169,8 +199,31 @@ absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
         absl::StrCat("cannot listen on ", config.listen(), " (address in use or invalid?)"));
   }
   address_ = absl::StrCat(HostOf(config.listen()), ":", port_);
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  ReportServing(false);  // until the engine is loaded
   return absl::OkStatus();
+}
+
+absl::Status HostServer::StartMetrics(const v1::ServerConfig& config) {
+  if (config.metrics().listen().empty()) return absl::OkStatus();
+  metrics_ = std::make_unique<ServerMetrics>();
+  AddServerState({engines_.get(), pool_.get(), verdict_cache_.get(), backup_.get(), &serving_,
+                  &engine_load_seconds_},
+                 &metrics_->state());
+  ServerMetrics* metrics = metrics_.get();
+  VMSCAN_ASSIGN_OR_RETURN(metrics_endpoint_, MetricsEndpoint::Start(config.metrics(), [metrics] {
+                            return metrics->Render();
+                          }));
+  VMSCAN_LOG(INFO) << "metrics on " << (UsesTls(config.metrics().tls()) ? "https://" : "http://")
+                   << metrics_endpoint_->address() << "/metrics";
+  return absl::OkStatus();
+}
+
+void HostServer::ReportServing(bool serving) {
+  serving_.store(serving);
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  // Each service by name too, so that a probe may ask for the one it depends on.
+  for (const char* service : kServedServices) health->SetServingStatus(service, serving);
+  health->SetServingStatus(serving);
 }
 
 void HostServer::StartRetention() {
@@ -186,7 +239,9 @@ void HostServer::Shutdown(absl::Duration grace) {
   // Agents keep WatchSettings streams open; end them so that Shutdown need not wait for them.
   if (agent_control_ != nullptr) agent_control_->Shutdown();
   if (server_ != nullptr) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    // NOT_SERVING for good (watchers are told at once), while scans in flight drain.
+    serving_.store(false);
+    server_->GetHealthCheckService()->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   if (pool_ != nullptr) pool_->Shutdown();
@@ -194,6 +249,7 @@ void HostServer::Shutdown(absl::Duration grace) {
   if (server_ != nullptr) server_->Wait();
   if (control_pool_ != nullptr) control_pool_->Shutdown();
   if (retention_ != nullptr) retention_->Stop();
+  metrics_endpoint_.reset();  // its callbacks read the parts below
   if (!memory_temp_dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(memory_temp_dir_, ec);

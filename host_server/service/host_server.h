@@ -1,6 +1,8 @@
 // HostServer: one running SVM host server — engine, backup store, control plane, scanner, worker
-// pool and the gRPC server (ScanService, BackupAdmin, InventoryAdmin, PolicyAdmin, AgentControl,
-// health checking, reflection) — assembled from a validated ServerConfig.
+// pool, the gRPC server (ScanService, BackupAdmin, InventoryAdmin, PolicyAdmin, AgentControl,
+// health checking, reflection) and the Prometheus endpoint — assembled from a validated
+// ServerConfig. Start listens before the signature database is loaded: meanwhile the health
+// service says NOT_SERVING and scans fail UNAVAILABLE (docs/design.md §7).
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<HostServer> server, HostServer::Start(config));
 //   std::cout << "listening on " << server->address();
@@ -17,6 +19,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -26,6 +29,8 @@
 #include "host_server/backup/retention_loop.h"
 #include "host_server/control/control_plane.h"
 #include "host_server/control/store/control_store.h"
+#include "host_server/metrics/metrics_endpoint.h"
+#include "host_server/metrics/server_metrics.h"
 #include "host_server/scan/engine_slot.h"
 #include "host_server/scan/scanner.h"
 #include "host_server/scan/worker_pool.h"
@@ -57,9 +62,7 @@ class HostServer {
   HostServer() = default;
 
   // The steps of Start, in order.
-  // State dir, engine temp dir, signatures: the compiled engine.
-  absl::Status StartEngine(const v1::ServerConfig& config);
-  // The Backup store and the control plane on its store.
+  // The state dir, the Backup store and the control plane on its store.
   absl::Status OpenStores(const v1::ServerConfig& config);
   // The listener's credentials (mutual TLS, or plaintext on loopback) and the Authorizer every
   // service asks.
@@ -68,8 +71,14 @@ class HostServer {
   void StartScanning(const v1::ServerConfig& config);
   // BackupAdmin, InventoryAdmin, PolicyAdmin and AgentControl with their pool.
   void StartAdminServices();
-  // Listening, every service registered, health checking and reflection.
+  // With metrics.listen: the metrics (an interceptor for StartGrpc) and their HTTP endpoint.
+  absl::Status StartMetrics(const v1::ServerConfig& config);
+  // Listening, every service registered, health checking (NOT_SERVING) and reflection.
   absl::Status StartGrpc(const v1::ServerConfig& config);
+  // Engine temp dir, signatures: the compiled engine, swapped in for the LoadingEngine.
+  absl::Status StartEngine(const v1::ServerConfig& config);
+  // What the health service answers for the server and each of its services.
+  void ReportServing(bool serving);
   // The periodic Backup retention pass, store-wide and per VM.
   void StartRetention();
 
@@ -88,6 +97,10 @@ class HostServer {
   std::unique_ptr<InventoryAdminService> inventory_admin_;
   std::unique_ptr<PolicyAdminService> policy_admin_;
   std::unique_ptr<AgentControlService> agent_control_;
+  std::unique_ptr<ServerMetrics> metrics_;  // null without metrics.listen; outlives server_
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::atomic<bool> serving_{false};            // what the health service says
+  std::atomic<double> engine_load_seconds_{0};  // of the engine in use
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionLoop> retention_;  // periodic; Put applies retention too
   std::string memory_temp_dir_;               // engine temp dir on tmpfs, removed by Shutdown

@@ -36,6 +36,8 @@ v1::ServerConfig DefaultServerConfig() {
   config.mutable_backup()->set_max_total_bytes(1ull << 30);
   config.mutable_control()->set_default_group("Managed devices");
   config.mutable_control()->set_heartbeat_timeout_ms(30000);
+  // No metrics endpoint unless metrics.listen is set; on loopback it may then be plaintext.
+  config.mutable_metrics()->mutable_tls()->set_insecure_loopback(true);
   return config;
 }
 
@@ -43,6 +45,10 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   if (config.listen().empty()) return absl::InvalidArgumentError("listen must not be empty");
   if (config.state_dir().empty()) return absl::InvalidArgumentError("state_dir must not be empty");
   VMSCAN_RETURN_IF_ERROR(CheckTlsConfig(config.tls(), config.listen(), "tls"));
+  if (!config.metrics().listen().empty()) {
+    VMSCAN_RETURN_IF_ERROR(
+        CheckTlsConfig(config.metrics().tls(), config.metrics().listen(), "metrics.tls"));
+  }
   if (config.workers() < 1 || config.workers() > 1024) {
     return absl::InvalidArgumentError(
         absl::StrCat("workers must be between 1 and 1024, got ", config.workers()));
