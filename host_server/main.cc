@@ -3,16 +3,20 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/command_line.h"
 #include "common/config/config_loader.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/systemd/systemd_notifier.h"
 #include "host_server/service/host_server.h"
 #include "host_server/service/server_config.h"
 #ifdef VMSCAN_SSCANF_FAST_PATH
@@ -114,8 +118,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Under systemd (Type=notify, deploy/systemd/vmscan-server.service): status while the
+  // signatures load, READY once they serve, STOPPING while scans drain, watchdog pings between.
+  const vmscan::SystemdNotifier systemd;
+  systemd.Status("loading the signature database");
   absl::StatusOr<std::unique_ptr<vmscan::HostServer>> server = vmscan::HostServer::Start(*config);
   if (!server.ok()) {
+    systemd.Status(absl::StrCat("failed to start: ", server.status().message()));
     std::cerr << "vmscan-server: " << server.status().message() << "\n";
     return 69;  // EX_UNAVAILABLE
   }
@@ -124,12 +133,24 @@ int main(int argc, char** argv) {
     std::ofstream(tmp) << (*server)->port() << "\n";
     std::rename(tmp.c_str(), flags.port_file.c_str());
   }
-  int sig = 0;
-  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+  systemd.Ready(absl::StrCat("serving on ", (*server)->address(), " with ",
+                             (*server)->engine().signature_count(), " signatures"));
+  int sig = -1;
+  while (true) {
+    // Without a watchdog: a plain wait for the signal (checked once a minute).
+    const absl::Duration tick = std::min(systemd.watchdog_interval(), absl::Minutes(1));
+    const timespec timeout = absl::ToTimespec(tick);
+    sig = sigtimedwait(&signals, nullptr, &timeout);
+    if (sig <= 0) {
+      systemd.Watchdog();
+      continue;
+    }
+    if (sig != SIGHUP) break;
     VMSCAN_LOG(INFO) << "SIGHUP: reloading the signatures";
     (*server)->reloader()->RequestReload("sighup");
   }
   VMSCAN_LOG(INFO) << "signal " << sig << ": shutting down";
+  systemd.Stopping("draining scans in flight (up to 10 s)");
   (*server)->Shutdown();
   VMSCAN_LOG(INFO) << "stopped";
   return 0;

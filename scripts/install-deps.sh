@@ -9,10 +9,11 @@ packages=(
   # libraries
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libclamav-dev liblmdb-dev lmdb-utils libgmime-3.0-dev libmilter-dev libzstd-dev
-  libyaml-cpp-dev libssl-dev
+  libyaml-cpp-dev libssl-dev libsystemd-dev prometheus-cpp-dev libcpp-httplib-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   clamav-testfiles libpython3.11-testsuite python3 zip unzip
+  python3-prometheus-client systemd
   # real peers for integration tests and benchmarks
   clamav clamav-daemon clamdscan clamsmtp postfix swaks python3-aiosmtpd
 )

@@ -21,6 +21,8 @@
 #include "guest_agent/identity/vm_identity.h"
 #include "guest_agent/interceptor/interceptor.h"
 #include "guest_agent/settings/settings_files.h"
+#include "guest_agent/metrics/agent_metrics.h"
+#include "guest_agent/metrics/metrics_server.h"
 
 namespace vmscan {
 
@@ -40,7 +42,8 @@ Options:
   --set KEY=VALUE      override a config field (repeatable), e.g. --set smtp_proxy.listen=127.0.0.1:10025
   --port-file FILE     once everything listens, write one line per interceptor started there:
                        its name and the address it listens on, e.g. "smtp-proxy 127.0.0.1:10025"
-                       and "milter inet:127.0.0.1:8894" (a port 0 in the config is the real one)
+                       and "milter inet:127.0.0.1:8894" (a port 0 in the config is the real one);
+                       with metrics.listen also "metrics 127.0.0.1:PORT"
 
 Exit codes: 0 stopped by a signal, 64 usage or configuration error, 69 an interceptor could not
 start (address in use, unreadable TLS files, ...).
@@ -113,6 +116,21 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
   ScanFunction scan = [client](const v1::ScanMetadata& metadata, absl::string_view message) {
     return client->Scan(metadata, message);
   };
+  // metrics.listen: every scan an interceptor asks for is counted on its way (AgentMetrics).
+  AgentMetrics metrics(config->on_no_scanner());
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!config->metrics().listen().empty()) {
+    scan = CountingScanFunction(std::move(scan), &metrics);
+    absl::StatusOr<std::unique_ptr<MetricsServer>> started_metrics =
+        MetricsServer::Start(config->metrics().listen(), [&metrics] { return metrics.Render(); });
+    if (!started_metrics.ok()) {
+      err << "vmscan-agent: " << started_metrics.status().message() << "\n";
+      return kExitCannotStart;
+    }
+    metrics_server = *std::move(started_metrics);
+    VMSCAN_LOG(INFO) << "vmscan-agent: metrics on http://" << metrics_server->address()
+                     << "/metrics";
+  }
   VMSCAN_LOG(INFO) << "vmscan-agent " << VMSCAN_VERSION << " running for VM " << vm->id() << " ("
                    << vm->name() << "), SVMs " << absl::StrJoin(config->servers(), ", ")
                    << ", on_no_scanner " << v1::OnNoScanner::Value_Name(config->on_no_scanner());
@@ -130,6 +148,8 @@ int RunAgentCommand(const std::vector<std::string>& args, std::ostream& out, std
                      << interceptor->listen_address();
     absl::StrAppend(&port_lines, interceptor->name(), " ", interceptor->listen_address(), "\n");
   }
+  if (metrics_server != nullptr)
+    absl::StrAppend(&port_lines, "metrics ", metrics_server->address(), "\n");
   if (interceptors.empty()) {
     std::vector<std::string> keys;
     for (const InterceptorKind& kind : InterceptorKinds()) keys.push_back(kind.config_key);

@@ -144,6 +144,15 @@ absl::Status ValidateAgentConfig(const v1::AgentConfig& config) {
   if (!level.ok()) return level.status();
   VMSCAN_RETURN_IF_ERROR(ValidateSmtpProxy(config.smtp_proxy()));
   VMSCAN_RETURN_IF_ERROR(ValidateMilter(config.milter()));
+  if (!config.metrics().listen().empty() &&
+      (UsesTls(config.metrics().tls()) || !IsLoopbackAddress(config.metrics().listen()))) {
+    // What it serves names this VM's traffic only, and nothing but the VM itself should read it.
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics.listen of the agent is plaintext on a loopback address only "
+                     "(127.0.0.1:PORT), got \"",
+                     config.metrics().listen(), "\"",
+                     UsesTls(config.metrics().tls()) ? " with metrics.tls" : ""));
+  }
   return absl::OkStatus();
 }
 

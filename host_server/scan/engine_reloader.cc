@@ -34,6 +34,12 @@ EngineReloader::EngineReloader(EngineSlot* slot, Loader load, Fingerprint finger
 
 EngineReloader::~EngineReloader() { Stop(); }
 
+void EngineReloader::Loaded(absl::Duration took) {
+  absl::MutexLock lock(&mu_);
+  loaded_at_ = absl::Now();
+  load_duration_ = took;
+}
+
 void EngineReloader::Start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "engine-reload");

@@ -63,6 +63,9 @@ class EngineReloader {
 
   // Starts the thread (and the watching). Call once.
   void Start();
+  // The engine of start-up is in the slot now and took `took` to load (a server that listens
+  // before it loads creates the reloader first).
+  void Loaded(absl::Duration took);
   // Ends a reload under way (its outcome is kept), then joins the thread. Waiting Reload()
   // calls return UNAVAILABLE. Idempotent.
   void Stop();

@@ -19,14 +19,28 @@
 #include "host_server/engine/clamav_engine.h"
 #include "host_server/engine/engine_temp_dir.h"
 #include "host_server/engine/signatures.h"
+#include "host_server/metrics/grpc_metrics.h"
+#include "host_server/metrics/server_state.h"
 #include "host_server/policy/scan_limits.h"
+#include "host_server/service/loading_engine.h"
 #include "host_server/service/server_config.h"
 #include "host_server/storage/private_dir.h"
+#include "vmscan/v1/admin.grpc.pb.h"
+#include "vmscan/v1/control.grpc.pb.h"
+#include "vmscan/v1/scan.grpc.pb.h"
 
 namespace vmscan {
 namespace {
 
 constexpr char kOfficialSignaturesDir[] = "/var/lib/clamav";
+
+// Every vmscan service the server registers, as the health service names them.
+constexpr const char* kServedServices[] = {
+    v1::ScanService::service_full_name(),    v1::BackupAdmin::service_full_name(),
+    v1::InventoryAdmin::service_full_name(), v1::PolicyAdmin::service_full_name(),
+    v1::AgentControl::service_full_name(),   v1::EngineAdmin::service_full_name(),
+    v1::SvmDirectory::service_full_name(),
+};
 
 std::string HostOf(const std::string& listen) {
   size_t colon = listen.rfind(':');
@@ -38,13 +52,19 @@ std::string HostOf(const std::string& listen) {
 absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerConfig& config) {
   VMSCAN_RETURN_IF_ERROR(ValidateServerConfig(config));
   std::unique_ptr<HostServer> server(new HostServer());
-  VMSCAN_RETURN_IF_ERROR(server->StartEngine(config));
+  // Listening comes before the signature database, which can take a while to load: probes get
+  // NOT_SERVING and scans UNAVAILABLE meanwhile, not a refused connection (docs/design.md §7).
+  server->engines_ = std::make_unique<EngineSlot>(std::make_shared<LoadingEngine>());
   VMSCAN_RETURN_IF_ERROR(server->OpenStores(config));
   VMSCAN_RETURN_IF_ERROR(server->StartTrust(config));
+  VMSCAN_RETURN_IF_ERROR(server->PrepareEngine(config));
   server->StartScanning(config);
   server->StartAdminServices();
   server->StartDirectory(config);
+  VMSCAN_RETURN_IF_ERROR(server->StartMetrics(config));
   VMSCAN_RETURN_IF_ERROR(server->StartGrpc(config));
+  VMSCAN_RETURN_IF_ERROR(server->StartEngine());
+  server->ReportServing(true);
   server->StartRetention();
   server->reloader_->Start();
   VMSCAN_LOG(INFO) << "vmscan-server listening on " << server->address_
@@ -55,7 +75,7 @@ absl::StatusOr<std::unique_ptr<HostServer>> HostServer::Start(const v1::ServerCo
   return server;
 }
 
-absl::Status HostServer::StartEngine(const v1::ServerConfig& config) {
+absl::Status HostServer::PrepareEngine(const v1::ServerConfig& config) {
   const std::filesystem::path state_dir(config.state_dir());
   VMSCAN_RETURN_IF_ERROR(MakePrivateDir(state_dir.string()));
   VMSCAN_ASSIGN_OR_RETURN(EngineTempDirChoice engine_tmp,
@@ -72,18 +92,11 @@ absl::Status HostServer::StartEngine(const v1::ServerConfig& config) {
   VMSCAN_ASSIGN_OR_RETURN(SignatureSource signatures,
                           ChooseSignatures(config.signatures_dir(), kOfficialSignaturesDir,
                                            DefaultBundledSignaturesDir()));
-  ClamavEngineOptions engine_options;
-  engine_options.signatures_dir = signatures.dir;
-  engine_options.temp_dir = engine_tmp.dir;
-  engine_options.limits = config.limits();
-  const absl::Time load_start = absl::Now();
-  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> engine, ClamavEngine::Load(engine_options));
-  const absl::Duration load_time = absl::Now() - load_start;
-  VMSCAN_LOG(INFO) << "loaded " << engine->signature_count() << " signatures from the "
-                   << signatures.kind << " set in " << signatures.dir << " ("
-                   << absl::ToInt64Milliseconds(load_time) << " ms, version " << engine->version()
-                   << "); scan temp files in " << engine_tmp.dir << " (" << engine_tmp.why << ")";
-  engines_ = std::make_unique<EngineSlot>(std::move(engine));
+  engine_options_.signatures_dir = signatures.dir;
+  engine_options_.temp_dir = engine_tmp.dir;
+  engine_options_.limits = config.limits();
+  engine_source_ = absl::StrCat(signatures.kind, " set in ", signatures.dir,
+                                "; scan temp files in ", engine_tmp.dir, " (", engine_tmp.why, ")");
 
   // Reloads load the same directory with the same options (docs/design.md §6).
   EngineReloader::Options reload_options;
@@ -96,18 +109,32 @@ absl::Status HostServer::StartEngine(const v1::ServerConfig& config) {
   };
   reloader_ = std::make_unique<EngineReloader>(
       engines_.get(),
-      [engine_options]() -> absl::StatusOr<std::unique_ptr<ScanEngine>> {
-        VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> loaded,
-                                ClamavEngine::Load(engine_options));
+      [options = engine_options_]() -> absl::StatusOr<std::unique_ptr<ScanEngine>> {
+        VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> loaded, ClamavEngine::Load(options));
         return std::unique_ptr<ScanEngine>(std::move(loaded));
       },
       [dir = signatures.dir] { return DatabaseFilesFingerprint(dir); }, std::move(reload_options),
-      load_time);
+      absl::ZeroDuration());
+  return absl::OkStatus();
+}
+
+absl::Status HostServer::StartEngine() {
+  const absl::Time load_start = absl::Now();
+  VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<ClamavEngine> engine,
+                          ClamavEngine::Load(engine_options_));
+  const absl::Duration load_time = absl::Now() - load_start;
+  VMSCAN_LOG(INFO) << "loaded " << engine->signature_count() << " signatures from the "
+                   << engine_source_ << " in " << absl::ToInt64Milliseconds(load_time)
+                   << " ms, version " << engine->version();
+  engine_load_seconds_.store(absl::ToDoubleSeconds(load_time));
+  engines_->Swap(std::move(engine));
+  reloader_->Loaded(load_time);
   return absl::OkStatus();
 }
 
 absl::Status HostServer::OpenStores(const v1::ServerConfig& config) {
   const std::filesystem::path state_dir(config.state_dir());
+  VMSCAN_RETURN_IF_ERROR(MakePrivateDir(state_dir.string()));
   LmdbBackupOptions backup_options;
   backup_options.dir = (state_dir / "backup").string();
   backup_options.max_age = absl::Hours(24) * config.backup().max_age_days();
@@ -204,6 +231,16 @@ absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 1000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.RegisterService(engine_admin_.get());
+  if (metrics_ != nullptr) {
+    ControlPlane* control = control_.get();
+    builder.experimental().SetInterceptorCreators(MetricsInterceptors(
+        &metrics_->grpc(), &metrics_->scans(),
+        [control, default_group = config.control().default_group()](const v1::VmIdentity& vm) {
+          if (vm.id().empty()) return default_group;  // scanned with the default group's settings
+          absl::StatusOr<v1::VmRecord> record = control->GetVm(vm.id());
+          return record.ok() ? record->group() : std::string("unknown");
+        }));
+  }
   // Chunks are small; this bounds what one ScanRequest may make the server allocate.
   builder.SetMaxReceiveMessageSize(8 << 20);
   server_ = builder.BuildAndStart();
@@ -213,8 +250,31 @@ absl::Status HostServer::StartGrpc(const v1::ServerConfig& config) {
   }
   address_ = absl::StrCat(HostOf(config.listen()), ":", port_);
   svm_directory_->SetSelfAddress(AdvertisedAddress(config.svm_directory(), config.listen(), port_));
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  ReportServing(false);  // until the engine is loaded
   return absl::OkStatus();
+}
+
+absl::Status HostServer::StartMetrics(const v1::ServerConfig& config) {
+  if (config.metrics().listen().empty()) return absl::OkStatus();
+  metrics_ = std::make_unique<ServerMetrics>();
+  AddServerState({engines_.get(), pool_.get(), verdict_cache_.get(), backup_.get(), &serving_,
+                  &engine_load_seconds_},
+                 &metrics_->state());
+  ServerMetrics* metrics = metrics_.get();
+  VMSCAN_ASSIGN_OR_RETURN(metrics_endpoint_, MetricsEndpoint::Start(config.metrics(), [metrics] {
+                            return metrics->Render();
+                          }));
+  VMSCAN_LOG(INFO) << "metrics on " << (UsesTls(config.metrics().tls()) ? "https://" : "http://")
+                   << metrics_endpoint_->address() << "/metrics";
+  return absl::OkStatus();
+}
+
+void HostServer::ReportServing(bool serving) {
+  serving_.store(serving);
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  // Each service by name too, so that a probe may ask for the one it depends on.
+  for (const char* service : kServedServices) health->SetServingStatus(service, serving);
+  health->SetServingStatus(serving);
 }
 
 void HostServer::StartRetention() {
@@ -232,7 +292,9 @@ void HostServer::Shutdown(absl::Duration grace) {
   // A reload under way is finished (its outcome kept); waiting ReloadEngine calls end.
   if (reloader_ != nullptr) reloader_->Stop();
   if (server_ != nullptr) {
-    server_->GetHealthCheckService()->SetServingStatus(false);
+    // NOT_SERVING for good (watchers are told at once), while scans in flight drain.
+    serving_.store(false);
+    server_->GetHealthCheckService()->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   }
   if (pool_ != nullptr) pool_->Shutdown();
@@ -241,6 +303,7 @@ void HostServer::Shutdown(absl::Duration grace) {
   if (control_pool_ != nullptr) control_pool_->Shutdown();
   if (engine_admin_ != nullptr) engine_admin_->Shutdown();
   if (retention_ != nullptr) retention_->Stop();
+  metrics_endpoint_.reset();  // its callbacks read the parts below
   if (!memory_temp_dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(memory_temp_dir_, ec);

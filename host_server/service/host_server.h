@@ -1,7 +1,9 @@
 // HostServer: one running SVM host server — engine, backup store, control plane, scanner, worker
-// pool, the engine reloader and the gRPC server (ScanService, BackupAdmin, EngineAdmin,
-// InventoryAdmin, PolicyAdmin, AgentControl, health checking, reflection) — assembled from a
-// validated ServerConfig.
+// pool, the engine reloader, the gRPC server (ScanService, BackupAdmin, EngineAdmin,
+// InventoryAdmin, PolicyAdmin, AgentControl, SvmDirectory, health checking, reflection) and the
+// Prometheus endpoint — assembled from a validated ServerConfig. Start listens before the
+// signature database is loaded: meanwhile the health service says NOT_SERVING and scans fail
+// UNAVAILABLE (docs/design.md §7).
 //
 //   VMSCAN_ASSIGN_OR_RETURN(std::unique_ptr<HostServer> server, HostServer::Start(config));
 //   std::cout << "listening on " << server->address();
@@ -18,6 +20,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -27,6 +30,8 @@
 #include "host_server/backup/retention_loop.h"
 #include "host_server/control/control_plane.h"
 #include "host_server/control/store/control_store.h"
+#include "host_server/metrics/metrics_endpoint.h"
+#include "host_server/metrics/server_metrics.h"
 #include "host_server/scan/engine_reloader.h"
 #include "host_server/scan/engine_slot.h"
 #include "host_server/scan/scanner.h"
@@ -63,21 +68,27 @@ class HostServer {
   HostServer() = default;
 
   // The steps of Start, in order.
-  // State dir, engine temp dir, signatures: the compiled engine, and its reloader.
-  absl::Status StartEngine(const v1::ServerConfig& config);
-  // The Backup store and the control plane on its store.
+  // The state dir, the Backup store and the control plane on its store.
   absl::Status OpenStores(const v1::ServerConfig& config);
   // The listener's credentials (mutual TLS, or plaintext on loopback) and the Authorizer every
   // service asks.
   absl::Status StartTrust(const v1::ServerConfig& config);
+  // Engine temp dir and signature set chosen; the EngineReloader (EngineAdmin needs it).
+  absl::Status PrepareEngine(const v1::ServerConfig& config);
   // The Scanner with each VM's settings, its worker pool and the ScanService.
   void StartScanning(const v1::ServerConfig& config);
   // BackupAdmin, InventoryAdmin, PolicyAdmin and AgentControl with their pool.
   void StartAdminServices();
   // SvmDirectory: this SVM's host, load and peers, for the agents' choice of SVM.
   void StartDirectory(const v1::ServerConfig& config);
-  // Listening, every service registered, health checking and reflection.
+  // With metrics.listen: the metrics (an interceptor for StartGrpc) and their HTTP endpoint.
+  absl::Status StartMetrics(const v1::ServerConfig& config);
+  // Listening, every service registered, health checking (NOT_SERVING) and reflection.
   absl::Status StartGrpc(const v1::ServerConfig& config);
+  // The compiled engine, swapped in for the LoadingEngine; the reloader told how long it took.
+  absl::Status StartEngine();
+  // What the health service answers for the server and each of its services.
+  void ReportServing(bool serving);
   // The periodic Backup retention pass, store-wide and per VM.
   void StartRetention();
 
@@ -99,6 +110,12 @@ class HostServer {
   std::unique_ptr<AgentControlService> agent_control_;
   std::unique_ptr<SvmDirectoryService> svm_directory_;
   std::unique_ptr<EngineAdminService> engine_admin_;  // vmscanctl engine ...
+  std::unique_ptr<ServerMetrics> metrics_;  // null without metrics.listen; outlives server_
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  std::atomic<bool> serving_{false};            // what the health service says
+  std::atomic<double> engine_load_seconds_{0};  // of the engine in use
+  ClamavEngineOptions engine_options_;          // PrepareEngine → StartEngine and every reload
+  std::string engine_source_;                   // for the log: which set, where, temp dir
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionLoop> retention_;  // periodic; Put applies retention too
   std::string memory_temp_dir_;               // engine temp dir on tmpfs, removed by Shutdown

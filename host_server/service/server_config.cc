@@ -42,6 +42,8 @@ v1::ServerConfig DefaultServerConfig() {
   config.mutable_scheduler()->set_scan_overhead_bytes(64 << 10);
   config.mutable_engine()->set_watch_interval_ms(10000);
   config.mutable_engine()->set_reload_nice(10);
+  // No metrics endpoint unless metrics.listen is set; on loopback it may then be plaintext.
+  config.mutable_metrics()->mutable_tls()->set_insecure_loopback(true);
   return config;
 }
 
@@ -49,6 +51,10 @@ absl::Status ValidateServerConfig(const v1::ServerConfig& config) {
   if (config.listen().empty()) return absl::InvalidArgumentError("listen must not be empty");
   if (config.state_dir().empty()) return absl::InvalidArgumentError("state_dir must not be empty");
   VMSCAN_RETURN_IF_ERROR(CheckTlsConfig(config.tls(), config.listen(), "tls"));
+  if (!config.metrics().listen().empty()) {
+    VMSCAN_RETURN_IF_ERROR(
+        CheckTlsConfig(config.metrics().tls(), config.metrics().listen(), "metrics.tls"));
+  }
   if (config.workers() < 1 || config.workers() > 1024) {
     return absl::InvalidArgumentError(
         absl::StrCat("workers must be between 1 and 1024, got ", config.workers()));

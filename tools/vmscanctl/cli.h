@@ -71,6 +71,7 @@ const std::vector<CommandSpec>& PolicyCommands();
 const std::vector<CommandSpec>& RuleCommands();
 const std::vector<CommandSpec>& PkiCommands();
 const std::vector<CommandSpec>& EngineCommands();
+const std::vector<CommandSpec>& ServerCommands();
 
 // "vmscanctl: MESSAGE\n(see 'vmscanctl --help')"; returns kCtlUsage.
 int Usage(std::ostream& err, absl::string_view message);

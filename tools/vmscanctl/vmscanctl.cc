@@ -123,6 +123,13 @@ PKI for mutual TLS (docs/security.md; works on a directory here, no server is co
                               pointing at it refuse them at their next connection or call
   pki list DIR                every certificate issued: serial, kind, name, expiry, state
 
+The server's standard gRPC services (for probes and scripts):
+  server health [--service NAME]
+                              SERVING or NOT_SERVING (while the server loads its signatures,
+                              and once it drains on SIGTERM), for the server as a whole or for
+                              one service (vmscan.v1.ScanService, ...); exit 0 only if SERVING
+  server services             every gRPC service the server exposes (server reflection)
+
 Options (anywhere on the line):
   --server HOST:PORT   the server's gRPC address (default 127.0.0.1:7350, or $VMSCANCTL_SERVER)
   --cert FILE, --key FILE, --cacert FILE
@@ -139,8 +146,8 @@ Exit codes:
   1   no such backup record, group, VM or rule
   2   the server failed or refused the request (a non-empty group, a path in use, a rename into
       the group's own subtree, a policy changed since --if-version: its message says why), or
-      the record is damaged (data loss), or the signatures of an engine reload failed to
-      load (the old ones keep serving)
+      the record is damaged (data loss), the signatures of an engine reload failed to load
+      (the old ones keep serving), or `server health` answered other than SERVING
   3   the server cannot be reached: nothing was done
   64  usage error (also an unknown setting key or value), or a request the server calls
       malformed (e.g. a malformed id or path)
@@ -156,7 +163,7 @@ const std::set<std::string>& ValueOptions() {
       "--vm",         "--since",      "--until",     "--threat",     "--action",   "--limit",
       "-o",           "--group",      "--name",      "--host",       "--position", "--if-version",
       "--older-than", "--id",         "--svm-name",  "--admin-name", "--dns",      "--ip",
-      "--days",       "--not-before", "--not-after", "--admin",      "--svm"};
+      "--days",       "--not-before", "--not-after", "--admin",      "--svm",      "--service"};
   return *options;
 }
 const std::set<std::string>& Switches() {
@@ -170,7 +177,7 @@ const std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>& Area
       new std::vector<std::pair<std::string, const std::vector<CommandSpec>*>>{
           {"backup", &BackupCommands()}, {"groups", &GroupCommands()}, {"vms", &VmCommands()},
           {"policy", &PolicyCommands()}, {"rules", &RuleCommands()},   {"pki", &PkiCommands()},
-          {"engine", &EngineCommands()}};
+          {"engine", &EngineCommands()}, {"server", &ServerCommands()}};
   return *areas;
 }
 
