@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), flags.port_file.c_str());
   }
   systemd.Ready(absl::StrCat("serving on ", (*server)->address(), " with ",
-                             (*server)->engine().signature_count(), " signatures"));
+                             (*server)->engine()->signature_count(), " signatures"));
   int sig = -1;
   while (true) {
     // Without a watchdog: a plain wait for the signal (checked once a minute).

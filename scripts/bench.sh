@@ -38,7 +38,8 @@ fi
 build_dir=${VMSCAN_BENCH_BUILD_DIR:-build-bench}
 echo "== build ($build_dir, Release)"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -j "${VMSCAN_BUILD_JOBS:-$(nproc)}" -C "$build_dir" vmscan-bench vmscan-bench-rusage vmscan-server vmscan-agent
+ninja -j "${VMSCAN_BUILD_JOBS:-$(nproc)}" -C "$build_dir" vmscan-bench vmscan-bench-rusage vmscan-server vmscan-agent \
+  vmscanctl
 
 out_dir=${VMSCAN_BENCH_OUT:-$build_dir/bench-results}
 mkdir -p "$out_dir"

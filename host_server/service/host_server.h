@@ -30,6 +30,7 @@
 #include "host_server/backup/retention_loop.h"
 #include "host_server/control/control_plane.h"
 #include "host_server/control/store/control_store.h"
+#include "host_server/engine/clamav_engine.h"
 #include "host_server/metrics/metrics_endpoint.h"
 #include "host_server/metrics/server_metrics.h"
 #include "host_server/scan/engine_reloader.h"

@@ -14,15 +14,19 @@ namespace vmscan::bench {
 namespace {
 
 std::vector<std::string> ScanArgs(const AgentMemoryOptions& o, const std::string& file, int id) {
-  return {o.agent_binary,
-          "scan",
-          "--server",
-          o.server_address,
-          "--set",
-          absl::StrCat("state_dir=", o.work_dir, "/agent-state"),
-          "--set",
-          absl::StrCat("vm.id=bench-agent-", id),
-          file};
+  std::vector<std::string> args = {
+      o.agent_binary,   "scan",  "--server",
+      o.server_address, "--set", absl::StrCat("state_dir=", o.work_dir, "/agent-state")};
+  if (!o.vm_id_from_certificate) {
+    args.push_back("--set");
+    args.push_back(absl::StrCat("vm.id=bench-agent-", id));
+  }
+  for (const std::string& set : o.extra_sets) {
+    args.push_back("--set");
+    args.push_back(set);
+  }
+  args.push_back(file);
+  return args;
 }
 
 // The first child of `pid` (the agent under the rusage trampoline), or 0.

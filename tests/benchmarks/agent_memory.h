@@ -8,6 +8,7 @@
 #define VMSCAN_TESTS_BENCHMARKS_AGENT_MEMORY_H_
 
 #include <string>
+#include <vector>
 
 #include "tests/benchmarks/results.h"
 
@@ -20,6 +21,10 @@ struct AgentMemoryOptions {
   std::string work_dir;
   std::string small_message;  // about 2 KB
   std::string large_message;  // the largest size class
+  // More --set KEY=VALUE for every agent (mutual TLS: tls.*); with a certificate the VM's id
+  // comes from it, so `vm_id_from_certificate` leaves vm.id unset.
+  std::vector<std::string> extra_sets;
+  bool vm_id_from_certificate = false;
   int concurrent = 8;
   int rounds = 2;
 };

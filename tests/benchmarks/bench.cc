@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -326,6 +327,63 @@ void Bench::AgentPhase() {
                       results_.agent.loaded_kb / 1024.0));
 }
 
+absl::Status Bench::TlsPhase(const std::string& signatures_dir) {
+  const std::string pki = absl::StrCat(work_, "/pki-", next_variant_++);
+  constexpr int kVms = 8;
+  std::vector<std::string> commands = {absl::StrCat(config_.ctl_binary, " pki init ", pki)};
+  for (int i = 0; i < kVms; ++i) {
+    commands.push_back(absl::StrCat(config_.ctl_binary, " pki issue-vm --id bench-vm-", i,
+                                    " --name desk-", i, " ", pki));
+  }
+  for (const std::string& command : commands) {
+    if (std::system((command + " >/dev/null").c_str()) != 0) {
+      return absl::InternalError("failed: " + command);
+    }
+  }
+  VmscanServerOptions vm;
+  vm.binary = config_.server_binary;
+  vm.work_dir = absl::StrCat(work_, "/vmscan-mtls-", next_variant_++);
+  vm.signatures_dir = signatures_dir;
+  vm.workers = config_.workers;
+  vm.extra_sets.push_back(
+      absl::StrCat("engine_temp_dir=", temp_root_, "/vmscan-", next_variant_++));
+  vm.env = config_.server_env;
+  vm.tls_dir = pki;
+  vm.tls_vms = kVms;
+  absl::StatusOr<std::unique_ptr<VmscanTarget>> tls = VmscanTarget::Start(vm);
+  if (!tls.ok()) return tls.status();
+  Log(absl::StrFormat("vmscan-server with mutual TLS ready in %.2f s", (*tls)->ready_seconds()));
+  MemorySampler sampler;
+  sampler.Watch((*tls)->server_pid());
+  warm_ = false;  // the new server warms up like the others did
+  Round("tls@8", PlanCorpus(MixedOptions()),
+        {{vmscan_.get(), 8, vmscan_sampler_.get()},
+         {tls->get(), 8, &sampler},
+         {clamd_.get(), 8, clamd_sampler_.get()}},
+        config_.reps, true);
+
+  Log("agent memory with mutual TLS");
+  AgentMemoryOptions agent;
+  agent.agent_binary = config_.agent_binary;
+  agent.rusage_binary = config_.rusage_binary;
+  agent.server_address = (*tls)->address();
+  agent.work_dir = work_ + "/agents-mtls";
+  agent.small_message = small_message_;
+  agent.large_message = large_message_;
+  agent.concurrent = config_.agent_concurrent;
+  agent.rounds = config_.agent_rounds;
+  agent.vm_id_from_certificate = true;
+  agent.extra_sets = {"tls.insecure_loopback=false", "tls.cert_file=" + pki + "/vm/bench-vm-0.pem",
+                      "tls.key_file=" + pki + "/vm/bench-vm-0.key",
+                      "tls.ca_file=" + pki + "/ca.pem"};
+  results_.agent_mtls = MeasureAgentMemory(agent);
+  Log(absl::StrFormat("agent (mTLS): --version %.1f MiB, idle %.1f MiB, under load %.1f MiB",
+                      results_.agent_mtls.version_kb / 1024.0, results_.agent_mtls.idle_kb / 1024.0,
+                      results_.agent_mtls.loaded_kb / 1024.0));
+  (*tls)->Stop();
+  return absl::OkStatus();
+}
+
 absl::Status Bench::Run() {
   Describe();
   if (config_.work_dir.empty()) {
@@ -349,6 +407,9 @@ absl::Status Bench::Run() {
   if (config_.Runs("vdi")) VdiPhase();
   if (config_.Runs("sigs")) SignaturePhase(config_.main_signatures);
   if (config_.Runs("agent")) AgentPhase();
+  if (config_.Runs("tls")) {
+    if (absl::Status s = TlsPhase(*sig_dir); !s.ok()) return s;
+  }
   StopPeers(config_.main_signatures);
   std::filesystem::remove_all(*sig_dir);
 

@@ -59,6 +59,9 @@ class Bench {
   void VdiPhase();
   void SignaturePhase(const SignaturePoint& point);
   void AgentPhase();
+  // Mutual TLS: a PKI from vmscanctl, a second vmscan-server with it; the mixed corpus at 8
+  // streams through both servers and clamd in one round; the agent's memory with TLS.
+  absl::Status TlsPhase(const std::string& signatures_dir);
 
   BenchConfig config_;
   Results results_;

@@ -23,7 +23,8 @@ vmscan-server over gRPC and clamd over INSTREAM; prints Markdown tables and writ
   --hashes N --bodies N   main signature set (default 1000000 hash + 100000 body signatures)
   --no-extra-signatures   skip the smaller signature sets (load time / throughput vs count)
   --only P1,P2,...        run only these phases: mixed1, mixed8, mixed64 (the mixed corpus at
-                          concurrency 1, 8, 64), sizes, vdi, sigs, agent
+                          concurrency 1, 8, 64), sizes, vdi, sigs, agent, tls (mixed at 8
+                          streams, plaintext vs mutual TLS, and the agent's memory with TLS)
   --sizes L1,L2,...       only these size classes (2KB, 20KB, 200KB, 2MB, 10MB)
   --mixed N               messages of the mixed corpus per repetition (default 64)
   --threat-share F        share of infected messages in the mixed corpus (default 0.05)
@@ -33,7 +34,7 @@ vmscan-server over gRPC and clamd over INSTREAM; prints Markdown tables and writ
   --work-dir DIR --keep   where peers, corpus files and signatures go; keep them afterwards
   --temp-dir DIR          where every peer's scan temp dir goes (default: a fresh dir on
                           /dev/shm if writable, else in the work dir); one filesystem for all
-  --server-bin, --agent-bin, --clamd-bin PATH
+  --server-bin, --agent-bin, --clamd-bin, --ctl-bin PATH
   --server-env K=V, --clamd-env K=V   extra environment of a peer (experiments; repeatable)
   --write-corpus DIR      only write the mixed corpus (variant 1) as .eml files
   --write-signatures DIR  only write the main signature set
@@ -74,6 +75,7 @@ absl::StatusOr<BenchConfig> ParseBenchFlags(int argc, char** argv, bool* help) {
   config.server_binary = VMSCAN_SERVER_BIN;
   config.agent_binary = VMSCAN_AGENT_BIN;
   config.rusage_binary = VMSCAN_RUSAGE_BIN;
+  config.ctl_binary = VMSCANCTL_BIN;
 #endif
   config.source_dir = VMSCAN_SOURCE_DIR;
   *help = false;
@@ -145,7 +147,7 @@ absl::StatusOr<BenchConfig> ParseBenchFlags(int argc, char** argv, bool* help) {
     if (cl.Flag("--json", &config.json_out) || cl.Flag("--markdown", &config.markdown_out) ||
         cl.Flag("--work-dir", &config.work_dir) || cl.Flag("--temp-dir", &config.temp_root) ||
         cl.Flag("--server-bin", &config.server_binary) ||
-        cl.Flag("--agent-bin", &config.agent_binary) ||
+        cl.Flag("--agent-bin", &config.agent_binary) || cl.Flag("--ctl-bin", &config.ctl_binary) ||
         cl.Flag("--clamd-bin", &config.clamd_binary) ||
         cl.Flag("--write-corpus", &config.corpus_out) ||
         cl.Flag("--write-signatures", &config.signatures_out) || cl.Flag("--only", &only) ||

@@ -54,6 +54,7 @@ struct BenchConfig {
   std::string server_binary;
   std::string agent_binary;
   std::string rusage_binary;  // vmscan-bench-rusage, beside vmscan-bench
+  std::string ctl_binary;     // vmscanctl, for the PKI of phase tls
   std::string clamd_binary = "/usr/sbin/clamd";
   std::vector<std::string> server_env;  // experiments: extra environment of vmscan-server
   std::vector<std::string> clamd_env;   // ... and of clamd
@@ -72,9 +73,10 @@ struct BenchConfig {
   // Diagnostic mode: where the pipeline's time goes beyond the raw scan (pipeline_profile.h).
   bool explain_pipeline = false;
 
-  // Phases to run (--only): "mixed1", "mixed8", "mixed64", "sizes", "vdi", "sigs", "agent".
+  // Phases to run (--only): "mixed1", "mixed8", "mixed64", "sizes", "vdi", "sigs", "agent",
+  // "tls".
   std::vector<std::string> phases = {"mixed1", "mixed8", "mixed64", "sizes",
-                                     "vdi",    "sigs",   "agent"};
+                                     "vdi",    "sigs",   "agent",   "tls"};
   bool Runs(const std::string& phase) const;
 
   std::map<std::string, std::string> Describe() const;

@@ -205,6 +205,29 @@ std::vector<TargetCheck> CheckTargets(const Results& r) {
   }
   {
     TargetCheck t;
+    t.name = "vmscan-agent RSS under load ≤ 12 MiB with mutual TLS";
+    t.measured_ok = r.agent_mtls.loaded_kb > 0;
+    t.measured = absl::StrFormat("%.1f MiB peak (idle %.1f MiB, --version %.1f MiB)",
+                                 r.agent_mtls.loaded_kb / 1024.0, r.agent_mtls.idle_kb / 1024.0,
+                                 r.agent_mtls.version_kb / 1024.0);
+    t.met = t.measured_ok && r.agent_mtls.loaded_kb <= 12 * 1024;
+    checks.push_back(t);
+  }
+  {
+    // The same corpus, streams and server settings, plaintext and mutual TLS in one round.
+    TargetCheck t;
+    t.name = "vmscan with mutual TLS ≥ 0.95 × vmscan plaintext msg/s (÷ clamd in the same round)";
+    const double tls = r.Throughput("tls@8", "vmscan-mtls", 8);
+    const double plain = r.Throughput("tls@8", "vmscan", 8);
+    const double clamd = r.Throughput("tls@8", "clamd", 8);
+    t.measured_ok = std::isfinite(Ratio(tls, plain));
+    t.measured = absl::StrFormat("%.2f × (mTLS %.2f × clamd, plaintext %.2f × clamd)",
+                                 Ratio(tls, plain), Ratio(tls, clamd), Ratio(plain, clamd));
+    t.met = t.measured_ok && Ratio(tls, plain) >= 0.95;
+    checks.push_back(t);
+  }
+  {
+    TargetCheck t;
     t.name = "p99 ≤ 2 × p50, 20 KB messages through vmscan at 8 streams";
     const Cell* c = r.Find("size:20KB", "vmscan", 8);
     t.measured_ok = c != nullptr;
@@ -287,6 +310,12 @@ std::string RenderJson(const Results& r) {
   j.Key("loaded_file_kb").Int(a.loaded_sample.file_kb);
   j.Key("large_message_bytes").Int(static_cast<int64_t>(a.large_bytes));
   j.Key("concurrent").Int(a.concurrent).Key("runs").Int(a.runs).Key("failures").Int(a.failures);
+  j.EndObject();
+  const AgentMemory& m = r.agent_mtls;
+  j.Key("agent_mtls").BeginObject();
+  j.Key("version_rss_kb").Int(m.version_kb).Key("idle_rss_kb").Int(m.idle_kb);
+  j.Key("loaded_rss_kb").Int(m.loaded_kb);
+  j.Key("concurrent").Int(m.concurrent).Key("runs").Int(m.runs).Key("failures").Int(m.failures);
   j.EndObject();
   j.Key("notes").BeginArray();
   for (const std::string& n : r.notes) j.String(n);

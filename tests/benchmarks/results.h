@@ -70,6 +70,7 @@ struct Results {
   std::vector<Cell> cells;
   std::vector<PeerLoad> loads;
   AgentMemory agent;
+  AgentMemory agent_mtls;  // the same with mutual TLS towards the SVM (phase tls)
   std::vector<std::string> notes;
 
   void Add(const std::string& workload, const std::string& system, int concurrency, RunStats stats);

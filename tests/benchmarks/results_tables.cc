@@ -165,13 +165,14 @@ std::string MemoryTable(const Results& r) {
                   "", "", "VmHWM when stopped"});
     }
   }
-  const AgentMemory& a = r.agent;
-  if (a.runs > 0) {
-    out += Row({"vmscan-agent", "--version (binary + libraries)", Mib(a.version_kb), "", "", ""});
-    out += Row({"vmscan-agent", "idle: scan of a 2 KB message", Mib(a.idle_kb),
-                Mib(a.idle_sample.anon_kb), Mib(a.idle_sample.file_kb),
-                "ru_maxrss; breakdown at its highest sample"});
-    out += Row({"vmscan-agent",
+  for (const auto& [a, label] :
+       {std::pair<const AgentMemory&, std::string>(r.agent, "vmscan-agent"),
+        {r.agent_mtls, "vmscan-agent (mTLS)"}}) {
+    if (a.runs == 0) continue;
+    out += Row({label, "--version (binary + libraries)", Mib(a.version_kb), "", "", ""});
+    out += Row({label, "idle: scan of a 2 KB message", Mib(a.idle_kb), Mib(a.idle_sample.anon_kb),
+                Mib(a.idle_sample.file_kb), "ru_maxrss; breakdown at its highest sample"});
+    out += Row({label,
                 absl::StrFormat("under load: %d concurrent scans of %.1f MB", a.concurrent,
                                 a.large_bytes / 1e6),
                 Mib(a.loaded_kb), Mib(a.loaded_sample.anon_kb), Mib(a.loaded_sample.file_kb),

@@ -22,14 +22,32 @@ namespace {
 
 constexpr size_t kChunkBytes = 256 * 1024;  // the agent's default chunk_bytes
 
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
 class VmscanStream : public Stream {
  public:
-  VmscanStream(const std::string& address, int index, bool probe_first)
+  VmscanStream(const std::string& address, int index, bool probe_first, const std::string& tls_dir,
+               int tls_vms)
       : probe_first_(probe_first) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(8 << 20);              // as ScanClient
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection of its own
-    channel_ = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (!tls_dir.empty()) {
+      // The VM's id comes from its certificate; the metadata must name the same VM.
+      index %= tls_vms;
+      grpc::SslCredentialsOptions ssl;
+      ssl.pem_root_certs = ReadAll(tls_dir + "/ca.pem");
+      ssl.pem_cert_chain = ReadAll(absl::StrCat(tls_dir, "/vm/bench-vm-", index, ".pem"));
+      ssl.pem_private_key = ReadAll(absl::StrCat(tls_dir, "/vm/bench-vm-", index, ".key"));
+      credentials = grpc::SslCredentials(ssl);
+    }
+    channel_ = grpc::CreateCustomChannel(address, credentials, args);
     stub_ = v1::ScanService::NewStub(channel_);
     metadata_.mutable_vm()->set_id(absl::StrCat("bench-vm-", index));
     metadata_.mutable_vm()->set_name(absl::StrCat("desk-", index));
@@ -138,13 +156,6 @@ class VmscanStream : public Stream {
   v1::ScanMetadata metadata_;
 };
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<VmscanTarget>> VmscanTarget::Start(
@@ -155,6 +166,8 @@ absl::StatusOr<std::unique_ptr<VmscanTarget>> VmscanTarget::Start(
   std::filesystem::remove(port_file);
   target->log_path_ = options.work_dir + "/server.log";
   target->probe_first_ = options.probe_first;
+  target->tls_dir_ = options.tls_dir;
+  target->tls_vms_ = options.tls_vms;
   std::vector<std::string> argv = {options.binary,
                                    "--set",
                                    "listen=127.0.0.1:0",
@@ -168,6 +181,16 @@ absl::StatusOr<std::unique_ptr<VmscanTarget>> VmscanTarget::Start(
                                    absl::StrCat("queue_depth=", options.queue_depth),
                                    "--port-file",
                                    port_file};
+  if (!options.tls_dir.empty()) {
+    for (const std::string& set : {std::string("tls.insecure_loopback=false"),
+                                   "tls.cert_file=" + options.tls_dir + "/svm/svm.pem",
+                                   "tls.key_file=" + options.tls_dir + "/svm/svm.key",
+                                   "tls.ca_file=" + options.tls_dir + "/ca.pem",
+                                   "tls.crl_file=" + options.tls_dir + "/crl.pem"}) {
+      argv.push_back("--set");
+      argv.push_back(set);
+    }
+  }
   for (const std::string& set : options.extra_sets) {
     argv.push_back("--set");
     argv.push_back(set);
@@ -208,7 +231,7 @@ absl::StatusOr<std::unique_ptr<VmscanTarget>> VmscanTarget::Start(
 }
 
 std::unique_ptr<Stream> VmscanTarget::NewStream(int index) {
-  return std::make_unique<VmscanStream>(address_, index, probe_first_);
+  return std::make_unique<VmscanStream>(address_, index, probe_first_, tls_dir_, tls_vms_);
 }
 
 }  // namespace vmscan::bench

@@ -36,6 +36,10 @@ struct VmscanServerOptions {
   // Streams speak hash-first (ScanProtocol PROBE_FIRST) as agents do by default (hash_first);
   // false: the whole message every time, as agents from before.
   bool probe_first = true;
+  // Mutual TLS, as deployments run it: a PKI made by `vmscanctl pki` (init, issue-vm) in this
+  // directory; stream i then speaks as VM bench-vm-<i % tls_vms> with that VM's certificate.
+  std::string tls_dir;
+  int tls_vms = 0;
   absl::Duration start_timeout = absl::Minutes(10);
 };
 
@@ -43,7 +47,7 @@ class VmscanTarget : public Target {
  public:
   static absl::StatusOr<std::unique_ptr<VmscanTarget>> Start(const VmscanServerOptions& options);
 
-  std::string name() const override { return "vmscan"; }
+  std::string name() const override { return tls_dir_.empty() ? "vmscan" : "vmscan-mtls"; }
   std::unique_ptr<Stream> NewStream(int index) override;
   pid_t server_pid() const override { return process_->pid(); }
 
@@ -61,6 +65,8 @@ class VmscanTarget : public Target {
   std::unique_ptr<ChildProcess> process_;
   std::string address_;
   std::string log_path_;
+  std::string tls_dir_;
+  int tls_vms_ = 0;
   bool probe_first_ = true;
   double ready_seconds_ = 0;
   double engine_load_ms_ = -1;

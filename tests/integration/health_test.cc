@@ -202,10 +202,11 @@ TEST(HealthTest, ReflectionListsAndDescribesEveryService) {
   absl::StatusOr<std::vector<std::string>> services = probe->ListServices();
   ASSERT_TRUE(services.ok()) << services.status();
   const std::vector<std::string> expected = {
-      "grpc.health.v1.Health",    "grpc.reflection.v1alpha.ServerReflection",
-      "vmscan.v1.AgentControl",   "vmscan.v1.BackupAdmin",
-      "vmscan.v1.InventoryAdmin", "vmscan.v1.PolicyAdmin",
-      "vmscan.v1.ScanService"};
+      "grpc.health.v1.Health",  "grpc.reflection.v1alpha.ServerReflection",
+      "vmscan.v1.AgentControl", "vmscan.v1.BackupAdmin",
+      "vmscan.v1.EngineAdmin",  "vmscan.v1.InventoryAdmin",
+      "vmscan.v1.PolicyAdmin",  "vmscan.v1.ScanService",
+      "vmscan.v1.SvmDirectory"};
   EXPECT_EQ(*services, expected);
 
   for (const std::string& service : *services) {

@@ -29,12 +29,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TempDir(const std::string& name) {
-  std::string pattern = "/tmp/vmscan-" + name + "-XXXXXX";
-  char* made = mkdtemp(pattern.data());
-  return made == nullptr ? "" : made;
-}
-
 // One vmscan-server process on `port` for hypervisor host `host`, knowing `peers`.
 class Svm {
  public:
