@@ -20,9 +20,9 @@
 #include "guest_agent/identity/hypervisor_type.h"
 #include "guest_agent/identity/vm_identity.h"
 #include "guest_agent/interceptor/interceptor.h"
-#include "guest_agent/settings/settings_files.h"
 #include "guest_agent/metrics/agent_metrics.h"
 #include "guest_agent/metrics/metrics_server.h"
+#include "guest_agent/settings/settings_files.h"
 
 namespace vmscan {
 
