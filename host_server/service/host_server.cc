@@ -95,8 +95,8 @@ absl::Status HostServer::PrepareEngine(const v1::ServerConfig& config) {
   engine_options_.signatures_dir = signatures.dir;
   engine_options_.temp_dir = engine_tmp.dir;
   engine_options_.limits = config.limits();
-  engine_source_ = absl::StrCat(signatures.kind, " set in ", signatures.dir,
-                                "; scan temp files in ", engine_tmp.dir, " (", engine_tmp.why, ")");
+  engine_source_ = absl::StrCat(signatures.kind, " set in ", signatures.dir);
+  engine_temp_ = absl::StrCat(engine_tmp.dir, " (", engine_tmp.why, ")");
 
   // Reloads load the same directory with the same options (docs/design.md §6).
   EngineReloader::Options reload_options;
@@ -124,8 +124,9 @@ absl::Status HostServer::StartEngine() {
                           ClamavEngine::Load(engine_options_));
   const absl::Duration load_time = absl::Now() - load_start;
   VMSCAN_LOG(INFO) << "loaded " << engine->signature_count() << " signatures from the "
-                   << engine_source_ << " in " << absl::ToInt64Milliseconds(load_time)
-                   << " ms, version " << engine->version();
+                   << engine_source_ << " (" << absl::ToInt64Milliseconds(load_time)
+                   << " ms, version " << engine->version() << "); scan temp files in "
+                   << engine_temp_;
   engine_load_seconds_.store(absl::ToDoubleSeconds(load_time));
   engines_->Swap(std::move(engine));
   reloader_->Loaded(load_time);

@@ -116,7 +116,8 @@ class HostServer {
   std::atomic<bool> serving_{false};            // what the health service says
   std::atomic<double> engine_load_seconds_{0};  // of the engine in use
   ClamavEngineOptions engine_options_;          // PrepareEngine → StartEngine and every reload
-  std::string engine_source_;                   // for the log: which set, where, temp dir
+  std::string engine_source_;                   // for the log: which set, where
+  std::string engine_temp_;                     // for the log: the scan temp dir and why
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<RetentionLoop> retention_;  // periodic; Put applies retention too
   std::string memory_temp_dir_;               // engine temp dir on tmpfs, removed by Shutdown
