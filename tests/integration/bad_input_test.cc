@@ -191,7 +191,10 @@ TEST_F(BadInputTest, FullQueueAnswersResourceExhausted) {
 // retry), the holder still gets its verdict, and the bytes are free again once it is answered.
 TEST_F(BadInputTest, MessagesOverTheInflightBudgetAreRefusedAsBusyUntilItFrees) {
   absl::StatusOr<std::unique_ptr<HostServer>> server =
-      StartTestServer({"max_inflight_bytes=1000000", "limits.max_message_bytes=1000000"});
+      // The whole SVM's bound, so no per-VM share (both streams come from one VM; the share is
+      // fair_scheduling_test's).
+      StartTestServer({"max_inflight_bytes=1000000", "limits.max_message_bytes=1000000",
+                       "scheduler.max_vm_share_percent=100"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto stub = v1::ScanService::NewStub(
       grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
