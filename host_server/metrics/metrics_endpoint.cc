@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/tls/certificate_info.h"
@@ -125,8 +126,14 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   endpoint->port_ = port;
   endpoint->address_ = absl::StrCat(
       host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]"), ":", port);
-  endpoint->thread_ =
-      std::thread([server = endpoint->http_.get()] { server->listen_after_bind(); });
+  std::atomic<bool>* ended = &endpoint->ended_;
+  endpoint->thread_ = std::thread([server = endpoint->http_.get(), ended] {
+    server->listen_after_bind();
+    ended->store(true);
+  });
+  // stop() only stops a server that runs: wait for that, so that a destructor right after Start
+  // (a later start-up step failed) cannot miss it and then wait forever in join().
+  while (!http.is_running() && !ended->load()) absl::SleepFor(absl::Milliseconds(1));
   return endpoint;
 }
 

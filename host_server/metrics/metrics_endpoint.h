@@ -12,6 +12,7 @@
 #ifndef VMSCAN_HOST_SERVER_METRICS_METRICS_ENDPOINT_H_
 #define VMSCAN_HOST_SERVER_METRICS_METRICS_ENDPOINT_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +43,7 @@ class MetricsEndpoint {
   MetricsEndpoint() = default;
 
   std::unique_ptr<httplib::Server> http_;
+  std::atomic<bool> ended_{false};  // the serving thread's listen loop returned
   std::thread thread_;
   std::string address_;
   int port_ = 0;

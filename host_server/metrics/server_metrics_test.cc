@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "host_server/metrics/metrics_endpoint.h"
 
 namespace vmscan {
 namespace {
@@ -101,6 +102,25 @@ TEST(ServerMetricsTest, StateIsReadAtEachScrape) {
   std::string second = metrics.Render();
   EXPECT_THAT(second, HasSubstr("vmscan_scan_queue_depth 0\n"));
   EXPECT_THAT(second, Not(HasSubstr("vmscan_backup_records 2")));  // unreadable: no sample
+}
+
+TEST(MetricsEndpointTest, StopsRightAfterStartAndRefusesAnUnusableAddress) {
+  v1::MetricsConfig config;
+  config.set_listen("127.0.0.1:0");
+  config.mutable_tls()->set_insecure_loopback(true);
+  // A start-up step after the endpoint may fail at once: the endpoint must stop, not hang.
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+        MetricsEndpoint::Start(config, [] { return std::string("up 1\n"); });
+    ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+    EXPECT_GT((*endpoint)->port(), 0);
+  }
+  config.set_listen("127.0.0.1");
+  EXPECT_EQ(MetricsEndpoint::Start(config, [] { return std::string(); }).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  config.set_listen("192.0.2.1:0");  // not an address of this machine
+  EXPECT_EQ(MetricsEndpoint::Start(config, [] { return std::string(); }).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
