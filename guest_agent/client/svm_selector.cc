@@ -35,8 +35,9 @@ int SvmSelector::Tier(const View& view, absl::Time now) {
 std::vector<const SvmSelector::View*> SvmSelector::Sorted(absl::Time now) const {
   std::vector<const View*> out;
   for (const auto& [address, view] : svms_) out.push_back(&view);
+  const std::string own_host = own_host_;  // read under mu_; the lambda below uses the copy
   auto key = [&](const View* v) {
-    const bool own = !own_host_.empty() && v->info.hypervisor_host() == own_host_;
+    const bool own = !own_host.empty() && v->info.hypervisor_host() == own_host;
     // An SVM not heard from yet ranks after those whose load is known.
     const double load = v->info.load() < 0 ? 1e9 : v->info.load();
     const int configured = v->configured_index < 0 ? 1 << 30 : v->configured_index;
