@@ -229,11 +229,12 @@ TEST(EngineReloadTest, ABrokenDirectoryMidLoadKeepsTheOldEngineAndReportsWhy) {
   // 0 when a load of the good files won the race with the breakage, else 2.
   EXPECT_TRUE(during.exit_code == 0 || during.exit_code == 2) << during.out << during.err;
 
-  // Whatever the race gave, the watcher then finds the broken file and fails to load it.
+  // Whatever the race gave, a load of the broken directory then fails: the watcher's, or
+  // vmscanctl's when it came after the watcher's (a slow machine, the sanitizer build).
   ASSERT_TRUE(Eventually([&] {
     v1::EngineStatus s = reloader->Status();
     return !s.reloading() && s.has_last_reload() && !s.last_reload().ok() &&
-           s.last_reload().trigger() == "signature directory changed";
+           s.reloads_failed() >= 1;
   }));
   CommandRun shown = RunVmscanctl((*server)->address(), "--json engine status");
   ASSERT_EQ(shown.exit_code, 0) << shown.err;
