@@ -98,6 +98,19 @@ absl::StatusOr<std::string> Bench::WriteSignatures(const SignaturePoint& point) 
   return dir;
 }
 
+VmscanServerOptions Bench::ServerOptions(const std::string& signatures_dir,
+                                         const std::string& name) {
+  VmscanServerOptions vm;
+  vm.binary = config_.server_binary;
+  vm.work_dir = absl::StrCat(work_, "/", name, "-", next_variant_++);
+  vm.signatures_dir = signatures_dir;
+  vm.workers = config_.workers;
+  vm.extra_sets.push_back(
+      absl::StrCat("engine_temp_dir=", temp_root_, "/vmscan-", next_variant_++));
+  vm.env = config_.server_env;
+  return vm;
+}
+
 absl::Status Bench::StartPeers(const SignaturePoint& point, const std::string& dir) {
   // One at a time, so that each load has the machine to itself.
   const ProcessMemory before = ReadMemory(getpid());
@@ -125,15 +138,8 @@ absl::Status Bench::StartPeers(const SignaturePoint& point, const std::string& d
   Log(absl::StrFormat("in-process engine: %d signatures loaded in %.2f s", in.signatures,
                       in.ready_s));
 
-  VmscanServerOptions vm;
-  vm.binary = config_.server_binary;
-  vm.work_dir = absl::StrCat(work_, "/vmscan-", next_variant_++);
-  vm.signatures_dir = dir;
-  vm.workers = config_.workers;
-  vm.extra_sets.push_back(
-      absl::StrCat("engine_temp_dir=", temp_root_, "/vmscan-", next_variant_++));
-  vm.env = config_.server_env;
-  absl::StatusOr<std::unique_ptr<VmscanTarget>> vmscan = VmscanTarget::Start(vm);
+  absl::StatusOr<std::unique_ptr<VmscanTarget>> vmscan =
+      VmscanTarget::Start(ServerOptions(dir, "vmscan"));
   if (!vmscan.ok()) return vmscan.status();
   vmscan_ = std::move(*vmscan);
   results_.loads.push_back({"vmscan", point.label, vmscan_->signatures(), vmscan_->ready_seconds(),
@@ -340,14 +346,7 @@ absl::Status Bench::TlsPhase(const std::string& signatures_dir) {
       return absl::InternalError("failed: " + command);
     }
   }
-  VmscanServerOptions vm;
-  vm.binary = config_.server_binary;
-  vm.work_dir = absl::StrCat(work_, "/vmscan-mtls-", next_variant_++);
-  vm.signatures_dir = signatures_dir;
-  vm.workers = config_.workers;
-  vm.extra_sets.push_back(
-      absl::StrCat("engine_temp_dir=", temp_root_, "/vmscan-", next_variant_++));
-  vm.env = config_.server_env;
+  VmscanServerOptions vm = ServerOptions(signatures_dir, "vmscan-mtls");
   vm.tls_dir = pki;
   vm.tls_vms = kVms;
   absl::StatusOr<std::unique_ptr<VmscanTarget>> tls = VmscanTarget::Start(vm);

@@ -59,6 +59,9 @@ class Bench {
   void VdiPhase();
   void SignaturePhase(const SignaturePoint& point);
   void AgentPhase();
+  // A vmscan-server as every phase starts it: this run's binary, workers, env, a fresh work dir
+  // (`name`-N) and scan temp dir.
+  VmscanServerOptions ServerOptions(const std::string& signatures_dir, const std::string& name);
   // Mutual TLS: a PKI from vmscanctl, a second vmscan-server with it; the mixed corpus at 8
   // streams through both servers and clamd in one round; the agent's memory with TLS.
   absl::Status TlsPhase(const std::string& signatures_dir);
